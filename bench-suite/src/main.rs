@@ -1,0 +1,2 @@
+//! The `zkpar` command.
+fn main() {}

@@ -1,0 +1,10 @@
+//! zkpar's circuits: real halo2 sub-circuits over the Pasta curves (IPA, no trusted setup),
+//! composed into zkEVM-style operations.
+#![deny(missing_docs)]
+
+pub mod state;
+pub mod subcircuits;
+
+/// The circuit field: the base field of Pallas (= the scalar field of Vesta), over which halo2
+/// proofs with `vesta::Affine` commitments are built.
+pub type Fp = pasta_curves::pallas::Base;
