@@ -2,6 +2,7 @@
 //! composed into zkEVM-style operations.
 #![deny(missing_docs)]
 
+pub mod proving;
 pub mod state;
 pub mod subcircuits;
 
