@@ -2,6 +2,8 @@
 //! composed into zkEVM-style operations.
 #![deny(missing_docs)]
 
+pub mod kind;
+pub mod operations;
 pub mod proving;
 pub mod state;
 pub mod subcircuits;
