@@ -2,6 +2,7 @@
 //! composed into zkEVM-style operations.
 #![deny(missing_docs)]
 
+pub mod block;
 pub mod kind;
 pub mod operations;
 pub mod proving;

@@ -520,67 +520,68 @@ fn parse_step(s: &Fields<'_>) -> Result<StepSpec, SpecError> {
             Ok(0)
         }
     };
-    let action =
-        match action_name.as_str() {
-            "transfer" => {
-                s.only(&["action", "signed", "prove", "from", "to", "amount", "fee"])?;
-                Action::Transfer {
-                    from: s.string("from")?,
-                    to: s.string("to")?,
-                    amount: s.uint("amount")?,
-                    fee: fee(s)?,
-                }
+    let action = match action_name.as_str() {
+        "transfer" => {
+            s.only(&["action", "signed", "prove", "from", "to", "amount", "fee"])?;
+            Action::Transfer {
+                from: s.string("from")?,
+                to: s.string("to")?,
+                amount: s.uint("amount")?,
+                fee: fee(s)?,
             }
-            "token_transfer" => {
-                s.only(&[
-                    "action", "signed", "prove", "from", "to", "token", "amount", "fee",
-                ])?;
-                Action::TokenTransfer {
-                    from: s.string("from")?,
-                    to: s.string("to")?,
-                    token: s.string("token")?,
-                    amount: s.uint("amount")?,
-                    fee: fee(s)?,
-                }
+        }
+        "token_transfer" => {
+            s.only(&[
+                "action", "signed", "prove", "from", "to", "token", "amount", "fee",
+            ])?;
+            Action::TokenTransfer {
+                from: s.string("from")?,
+                to: s.string("to")?,
+                token: s.string("token")?,
+                amount: s.uint("amount")?,
+                fee: fee(s)?,
             }
-            "approve" => {
-                s.only(&[
-                    "action", "signed", "prove", "from", "spender", "token", "amount", "fee",
-                ])?;
-                Action::Approve {
-                    from: s.string("from")?,
-                    spender: s.string("spender")?,
-                    token: s.string("token")?,
-                    amount: s.uint("amount")?,
-                    fee: fee(s)?,
-                }
+        }
+        "approve" => {
+            s.only(&[
+                "action", "signed", "prove", "from", "spender", "token", "amount", "fee",
+            ])?;
+            Action::Approve {
+                from: s.string("from")?,
+                spender: s.string("spender")?,
+                token: s.string("token")?,
+                amount: s.uint("amount")?,
+                fee: fee(s)?,
             }
-            "swap" => {
-                s.only(&[
-                    "action",
-                    "signed",
-                    "prove",
-                    "from",
-                    "pool",
-                    "token_in",
-                    "amount_in",
-                    "fee",
-                ])?;
-                Action::Swap {
-                    from: s.string("from")?,
-                    pool: s.string("pool")?,
-                    token_in: s.string("token_in")?,
-                    amount_in: s.uint("amount_in")?,
-                    fee: fee(s)?,
-                }
+        }
+        "swap" => {
+            s.only(&[
+                "action",
+                "signed",
+                "prove",
+                "from",
+                "pool",
+                "token_in",
+                "amount_in",
+                "fee",
+            ])?;
+            Action::Swap {
+                from: s.string("from")?,
+                pool: s.string("pool")?,
+                token_in: s.string("token_in")?,
+                amount_in: s.uint("amount_in")?,
+                fee: fee(s)?,
             }
-            other => return Err(s.error(
+        }
+        other => {
+            return Err(s.error(
                 "action",
                 &format!(
                     "unknown action \"{other}\" (known: transfer, token_transfer, approve, swap)"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let mut prove = Vec::new();
     for entry in s.strings("prove")? {
         let (kind, role_name) = entry.split_once('@').ok_or_else(|| {
