@@ -37,8 +37,8 @@ use crate::Fp;
 use halo2_gadgets::utilities::lookup_range_check::{LookupRangeCheck, LookupRangeCheckConfig};
 use halo2_proofs::circuit::{AssignedCell, Chip, Layouter, Value};
 use halo2_proofs::plonk::{
-    Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error,
-    Expression, FloorPlanner, Fixed, Instance, Selector, TableColumn,
+    Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error, Expression, Fixed,
+    FloorPlanner, Instance, Selector, TableColumn,
 };
 use halo2_proofs::poly::Rotation;
 use std::marker::PhantomData;
@@ -144,14 +144,20 @@ impl RangeCheckInstructions for RangeCheckChip {
         num_bits: usize,
     ) -> Result<(), Error> {
         if num_bits > MAX_RANGE_BITS {
-            log::error!("range check of {num_bits} bits requested; at most {MAX_RANGE_BITS} are sound");
+            log::error!(
+                "range check of {num_bits} bits requested; at most {MAX_RANGE_BITS} are sound"
+            );
             return Err(Error::Synthesis);
         }
         let words = num_bits / WORD_BITS;
         let short = num_bits % WORD_BITS;
         let lookup = &self.config.lookup;
         if words == 0 {
-            return lookup.copy_short_check(layouter.namespace(|| "short word"), cell.clone(), short);
+            return lookup.copy_short_check(
+                layouter.namespace(|| "short word"),
+                cell.clone(),
+                short,
+            );
         }
         let zs = lookup.copy_check(
             layouter.namespace(|| format!("{words} words")),
@@ -162,7 +168,11 @@ impl RangeCheckInstructions for RangeCheckChip {
         if short > 0 {
             // zs[words] is the high part left after the full words; it must have `short` bits.
             let high = zs.last().ok_or(Error::Synthesis)?.clone();
-            lookup.copy_short_check(layouter.namespace(|| format!("top {short} bits")), high, short)?;
+            lookup.copy_short_check(
+                layouter.namespace(|| format!("top {short} bits")),
+                high,
+                short,
+            )?;
         }
         Ok(())
     }
@@ -385,7 +395,11 @@ impl ArithCircuitConfig {
     /// Allocates the columns and configures both chips.
     pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
         let running_sum = meta.advice_column();
-        let cols = [meta.advice_column(), meta.advice_column(), meta.advice_column()];
+        let cols = [
+            meta.advice_column(),
+            meta.advice_column(),
+            meta.advice_column(),
+        ];
         let table = meta.lookup_table_column();
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
@@ -439,7 +453,9 @@ impl RowUsage {
 ///
 /// One synthesis pass: linear in the number of assigned cells (the lookup table's `2^10`
 /// included).
-pub fn rows_used<C: Circuit<Fp, Config = ArithCircuitConfig>>(circuit: &C) -> Result<RowUsage, Error> {
+pub fn rows_used<C: Circuit<Fp, Config = ArithCircuitConfig>>(
+    circuit: &C,
+) -> Result<RowUsage, Error> {
     let mut cs = ConstraintSystem::default();
     let config = C::configure(&mut cs);
     let mut counter = RowCounter::default();
@@ -527,7 +543,12 @@ impl Assignment<Fp> for RowCounter {
 
     // The table layouter pads a table column from its last real row to the end of the usable
     // rows with a default value; that padding is not a real row.
-    fn fill_from_row(&mut self, _: Column<Fixed>, _: usize, _: Value<Assigned<Fp>>) -> Result<(), Error> {
+    fn fill_from_row(
+        &mut self,
+        _: Column<Fixed>,
+        _: usize,
+        _: Value<Assigned<Fp>>,
+    ) -> Result<(), Error> {
         Ok(())
     }
 
@@ -570,7 +591,11 @@ mod tests {
             ArithCircuitConfig::configure(meta)
         }
 
-        fn synthesize(&self, config: Self::Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+        fn synthesize(
+            &self,
+            config: Self::Config,
+            mut layouter: impl Layouter<Fp>,
+        ) -> Result<(), Error> {
             let (range, arith) = config.chips();
             range.load_table(&mut layouter)?;
             let x = arith.witness(layouter.namespace(|| "x"), self.value)?;
@@ -583,7 +608,16 @@ mod tests {
             value: Value::known(value),
             bits,
         };
-        MockProver::run(11, &circuit, vec![vec![]]).expect("synthesis").verify()
+        let result = MockProver::run(11, &circuit, vec![vec![]])
+            .expect("synthesis")
+            .verify();
+        if let Err(failures) = &result {
+            assert!(
+                failures.iter().all(test_support::is_range_failure),
+                "unexpected failure kind: {failures:?}"
+            );
+        }
+        result
     }
 
     fn pow2(n: u32) -> Fp {
@@ -596,8 +630,14 @@ mod tests {
         for bits in [4usize, 10, 14, 64, 80, 128] {
             let top = pow2(bits as u32);
             assert!(check(Fp::ZERO, bits).is_ok(), "0 in {bits} bits");
-            assert!(check(top - Fp::ONE, bits).is_ok(), "2^{bits} - 1 in {bits} bits");
-            assert!(check(top, bits).is_err(), "2^{bits} accepted as {bits} bits");
+            assert!(
+                check(top - Fp::ONE, bits).is_ok(),
+                "2^{bits} - 1 in {bits} bits"
+            );
+            assert!(
+                check(top, bits).is_err(),
+                "2^{bits} accepted as {bits} bits"
+            );
             assert!(check(-Fp::ONE, bits).is_err(), "-1 accepted as {bits} bits");
         }
     }
@@ -627,7 +667,11 @@ mod tests {
             fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
                 ArithCircuitConfig::configure(meta)
             }
-            fn synthesize(&self, config: Self::Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+            fn synthesize(
+                &self,
+                config: Self::Config,
+                mut layouter: impl Layouter<Fp>,
+            ) -> Result<(), Error> {
                 let (range, arith) = config.chips();
                 range.load_table(&mut layouter)?;
                 let a = arith.witness(layouter.namespace(|| "a"), self.0)?;
@@ -646,10 +690,21 @@ mod tests {
         let (a, b) = (Fp::from(7), Fp::from(5));
         let ok = Ops(Value::known(a), Value::known(b), Value::known(a));
         let expected = a * b + Fp::from(3);
-        assert_eq!(MockProver::run(11, &ok, vec![vec![expected]]).unwrap().verify(), Ok(()));
-        assert!(MockProver::run(11, &ok, vec![vec![expected + Fp::ONE]]).unwrap().verify().is_err());
+        assert_eq!(
+            MockProver::run(11, &ok, vec![vec![expected]])
+                .unwrap()
+                .verify(),
+            Ok(())
+        );
+        assert!(MockProver::run(11, &ok, vec![vec![expected + Fp::ONE]])
+            .unwrap()
+            .verify()
+            .is_err());
         let bad = Ops(Value::known(a), Value::known(b), Value::known(a + Fp::ONE));
-        assert!(MockProver::run(11, &bad, vec![vec![expected]]).unwrap().verify().is_err());
+        assert!(MockProver::run(11, &bad, vec![vec![expected]])
+            .unwrap()
+            .verify()
+            .is_err());
     }
 
     #[test]
@@ -659,8 +714,33 @@ mod tests {
             bits: 64,
         };
         let usage = rows_used(&circuit).unwrap();
-        // The 2^10-row table dominates; the check itself is 1 + 10 rows.
+        // The 2^10-row table dominates; the check itself is 10 running-sum rows.
         assert_eq!(usage.used, 1 << WORD_BITS);
         assert_eq!(usage.min_k(), 11);
+    }
+}
+
+/// Failure classifiers shared by the circuits' MockProver tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use halo2_proofs::dev::VerifyFailure;
+
+    /// A range check failed: a word outside the lookup table (short checks), or a strict
+    /// running sum whose last value is not the constant 0 (the copy into the gadget's region
+    /// breaks). halo2 keeps the failure's fields private, so the region is matched by name.
+    pub(crate) fn is_range_failure(failure: &VerifyFailure) -> bool {
+        match failure {
+            VerifyFailure::Lookup { .. } => true,
+            VerifyFailure::Permutation { .. } => format!("{failure:?}")
+                .to_lowercase()
+                .contains("range check"),
+            _ => false,
+        }
+    }
+
+    /// A public input differs from the cell it is bound to.
+    pub(crate) fn is_instance_failure(failure: &VerifyFailure) -> bool {
+        matches!(failure, VerifyFailure::Permutation { .. })
+            && format!("{failure:?}").contains("Instance")
     }
 }
