@@ -613,8 +613,8 @@ mod tests {
             .verify();
         if let Err(failures) = &result {
             assert!(
-                failures.iter().all(test_support::is_range_failure),
-                "unexpected failure kind: {failures:?}"
+                failures.iter().any(test_support::is_range_failure),
+                "no range-check failure in {failures:?}"
             );
         }
         result
