@@ -45,8 +45,9 @@
 //!
 //! # Rows
 //!
-//! Eight 64-bit checks (10 rows each), two 14-bit (5 rows), three 80-bit (9 rows) in the
-//! running-sum column and ~25 arithmetic rows; the `2^10`-row lookup table dominates: `k = 11`.
+//! Eight 64-bit checks (10 rows each), two 14-bit (5 rows) and three 80-bit (9 rows) fill 117
+//! rows of the running-sum column, beside 25 arithmetic rows (5 inputs, 3 constants,
+//! 17 operations); the `2^10`-row lookup table dominates, so `k = 11`.
 
 use super::range::{ArithCircuitConfig, ArithInstructions, Cell, RangeCheckInstructions};
 use super::SubCircuit;
@@ -55,7 +56,7 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 /// Smallest `k` holding the circuit: the `2^10` lookup table plus halo2's blinding rows exceed
-/// `2^10`, and the ~150 real rows fit alongside the table (checked by the tests via
+/// `2^10`, and the 117 advice rows fit alongside the table (checked by the tests via
 /// [`super::range::rows_used`]).
 const K: u32 = 11;
 
@@ -458,6 +459,9 @@ mod tests {
         let circuit = AmmSwapCircuit::new(&swap(1_000, 1_000, 10, 30)).unwrap();
         let usage = rows_used(&circuit).unwrap();
         assert_eq!(usage.min_k(), circuit.k(), "{usage:?}");
+        // The advice rows the module documentation accounts for; the table sets `used`.
+        assert_eq!(usage.advice, 117, "{usage:?}");
+        assert_eq!(usage.used, 1 << crate::subcircuits::range::WORD_BITS);
         assert!(matches!(
             MockProver::run(circuit.k() - 1, &circuit, circuit.public_inputs()),
             Err(Error::NotEnoughRowsAvailable { .. })
@@ -629,10 +633,11 @@ mod tests {
         }
         times.sort();
         println!(
-            "{}: k={} rows_used={} reserved={} keygen={:?} prove_median={:?} (all {:?})",
+            "{}: k={} rows_used={} advice_rows={} reserved={} keygen={:?} prove_median={:?} (all {:?})",
             C::NAME,
             circuit.k(),
             usage.used,
+            usage.advice,
             usage.reserved,
             keygen_time,
             times[1],

@@ -21,8 +21,9 @@
 //!
 //! # Rows
 //!
-//! Eight 64-bit checks (10 running-sum rows each) and 12 arithmetic rows; the `2^10`-row lookup
-//! table dominates, so `k = 11`.
+//! Eight 64-bit checks fill 80 rows of the running-sum column (10 each), beside 10 rows of the
+//! arithmetic columns (5 inputs, 1 constant, 4 operations); the `2^10`-row lookup table
+//! dominates, so `k = 11`.
 
 use super::range::{ArithCircuitConfig, ArithInstructions, Cell, RangeCheckInstructions};
 use super::SubCircuit;
@@ -31,7 +32,7 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 /// Smallest `k` holding the circuit: the `2^10` lookup table plus halo2's blinding rows exceed
-/// `2^10`, and the ~80 real rows of checks fit alongside the table (checked by the tests via
+/// `2^10`, and the 80 advice rows fit alongside the table (checked by the tests via
 /// [`super::range::rows_used`]).
 const K: u32 = 11;
 
@@ -323,6 +324,9 @@ mod tests {
         let circuit = BalanceCircuit::new(&transfer(10, 0, 0, 1, 1)).unwrap();
         let usage = rows_used(&circuit).unwrap();
         assert_eq!(usage.min_k(), circuit.k(), "{usage:?}");
+        // The advice rows the module documentation accounts for; the table sets `used`.
+        assert_eq!(usage.advice, 80, "{usage:?}");
+        assert_eq!(usage.used, 1 << crate::subcircuits::range::WORD_BITS);
         assert!(matches!(
             MockProver::run(circuit.k() - 1, &circuit, circuit.public_inputs()),
             Err(Error::NotEnoughRowsAvailable { .. })

@@ -41,7 +41,6 @@ use halo2_proofs::plonk::{
     FloorPlanner, Instance, Selector, TableColumn,
 };
 use halo2_proofs::poly::Rotation;
-use std::marker::PhantomData;
 
 /// Bits per lookup word. 10 is the Sinsemilla word size used by halo2_gadgets (its
 /// `sinsemilla::K`): a `2^10`-row table fits with room to spare in the `2^11` rows the small
@@ -432,6 +431,9 @@ pub struct RowUsage {
     /// Rows holding real assignments: gates, copies, constants and lookup tables (the largest
     /// assigned row index plus one, over all columns).
     pub used: usize,
+    /// Rows holding advice assignments (the circuit's own work, without the lookup table and
+    /// the constants).
+    pub advice: usize,
     /// Rows halo2 reserves at the end of the domain: the blinding factors plus the last row.
     pub reserved: usize,
 }
@@ -462,6 +464,7 @@ pub fn rows_used<C: Circuit<Fp, Config = ArithCircuitConfig>>(
     C::FloorPlanner::synthesize(&mut counter, circuit, config, vec![config.constants])?;
     Ok(RowUsage {
         used: counter.rows,
+        advice: counter.advice_rows,
         reserved: cs.blinding_factors() + 1,
     })
 }
@@ -470,7 +473,7 @@ pub fn rows_used<C: Circuit<Fp, Config = ArithCircuitConfig>>(
 #[derive(Default)]
 struct RowCounter {
     rows: usize,
-    _marker: PhantomData<Fp>,
+    advice_rows: usize,
 }
 
 impl RowCounter {
@@ -516,6 +519,7 @@ impl Assignment<Fp> for RowCounter {
         AR: Into<String>,
     {
         self.touch(row);
+        self.advice_rows = self.advice_rows.max(row + 1);
         Ok(())
     }
 
@@ -716,6 +720,7 @@ mod tests {
         let usage = rows_used(&circuit).unwrap();
         // The 2^10-row table dominates; the check itself is 10 running-sum rows.
         assert_eq!(usage.used, 1 << WORD_BITS);
+        assert_eq!(usage.advice, 10);
         assert_eq!(usage.min_k(), 11);
     }
 }
