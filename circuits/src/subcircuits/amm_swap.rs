@@ -218,6 +218,15 @@ pub struct AmmSwapCircuit {
 }
 
 impl AmmSwapCircuit {
+    /// The witness-free circuit (for key generation and verification): same shape as any
+    /// instance, every witness unknown.
+    pub fn shape() -> Self {
+        AmmSwapCircuit {
+            witness: Value::unknown(),
+            public: vec![Fp::zero(); 7],
+        }
+    }
+
     /// A circuit for a valid swap at the native quote; the native check runs first.
     pub fn new(witness: &AmmSwapWitness) -> Result<Self, AmmError> {
         let outcome = witness.apply()?;

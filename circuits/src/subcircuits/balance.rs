@@ -136,6 +136,15 @@ pub struct BalanceCircuit {
 }
 
 impl BalanceCircuit {
+    /// The witness-free circuit (for key generation and verification): same shape as any
+    /// instance, every witness unknown.
+    pub fn shape() -> Self {
+        BalanceCircuit {
+            witness: Value::unknown(),
+            public: vec![Fp::zero(); 8],
+        }
+    }
+
     /// A circuit for a valid transfer; the native check runs first.
     pub fn new(witness: &BalanceWitness) -> Result<Self, BalanceError> {
         witness.apply()?;
