@@ -36,8 +36,8 @@
 //!
 //! Ten advice columns shared by the ECC and Poseidon chips (as in Orchard's action circuit),
 //! eight fixed columns holding the fixed-base Lagrange coefficients that double as Poseidon's
-//! round constants, one constants column, and the 10-bit lookup table of the variable-base
-//! multiplication's range checks. The 2¹⁰-row table dominates, so `k = 11`; [`rows::measure`]
+//! round constants (and, the first, as the constants column), and the 10-bit lookup table of
+//! the variable-base multiplication's range checks. The 2¹⁰-row table dominates, so `k = 11`; [`rows::measure`]
 //! derives that from the real layout rather than assuming it.
 //!
 //! # Native API
@@ -100,7 +100,9 @@ pub enum SignatureError {
     #[error("signature: the signature's nonce commitment R is the identity point")]
     IdentityNonce,
     /// `[s]G ≠ R + [c]PK` for this public key and message.
-    #[error("signature: [s]G != R + [c]PK (the signature does not verify for this key and message)")]
+    #[error(
+        "signature: [s]G != R + [c]PK (the signature does not verify for this key and message)"
+    )]
     Invalid,
     /// Laying out the circuit's shape failed (a construction bug, not a witness problem).
     #[error("signature: laying out the circuit failed: {0}")]
@@ -126,9 +128,10 @@ impl SignatureConfig {
 
         let advices: [Column<Advice>; 10] = std::array::from_fn(|_| meta.advice_column());
         let lagrange_coeffs: [Column<Fixed>; 8] = std::array::from_fn(|_| meta.fixed_column());
-        // A separate constants column: Poseidon's rc_b columns are only partly free, and the
-        // fixed-base tables fill all eight Lagrange columns over the same rows.
-        let constants = meta.fixed_column();
+        // Constants (Poseidon's initial capacity word, ...) share the first Lagrange column, as
+        // in Orchard: the floor planner puts them below the rows the fixed-base tables use,
+        // which saves a whole fixed column.
+        let constants = lagrange_coeffs[0];
         meta.enable_constant(constants);
 
         let table_idx = meta.lookup_table_column();
@@ -288,8 +291,11 @@ impl SignatureCircuit {
         static USAGE: OnceLock<Result<rows::RowUsage, SignatureError>> = OnceLock::new();
         USAGE
             .get_or_init(|| {
-                rows::measure(&SignatureCircuit::default(), SignatureConfig::constants_columns)
-                    .map_err(|e| SignatureError::Layout(e.to_string()))
+                rows::measure(
+                    &SignatureCircuit::default(),
+                    SignatureConfig::constants_columns,
+                )
+                .map_err(|e| SignatureError::Layout(e.to_string()))
             })
             .clone()
     }
@@ -304,7 +310,11 @@ impl SignatureCircuit {
         let ecc = config.ecc_chip();
         let witness = self.witness.map_or(Value::unknown(), Value::known);
 
-        let pk = NonIdentityPoint::new(ecc.clone(), layouter.namespace(|| "PK"), witness.map(|w| w.pk))?;
+        let pk = NonIdentityPoint::new(
+            ecc.clone(),
+            layouter.namespace(|| "PK"),
+            witness.map(|w| w.pk),
+        )?;
         layouter.constrain_instance(pk.inner().x().cell(), config.instance, PK_X_ROW)?;
         layouter.constrain_instance(pk.inner().y().cell(), config.instance, PK_Y_ROW)?;
 

@@ -208,7 +208,10 @@ mod tests {
     fn generator_tables_match_find_zs_and_us() {
         let rendered = render_generator_tables();
         if std::env::var_os("ZKPAR_WRITE_TABLES").is_some() {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/subcircuits/signature/generator_tables.rs");
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src/subcircuits/signature/generator_tables.rs"
+            );
             std::fs::write(path, &rendered).expect("write generator_tables.rs");
         }
         assert_eq!(rendered, include_str!("generator_tables.rs"));
@@ -224,8 +227,7 @@ mod tests {
                     pallas::Scalar::from(k + 2) * h.pow([w as u64])
                 } else {
                     let offset = (0..NUM_WINDOWS - 1).fold(pallas::Scalar::ZERO, |acc, j| {
-                        acc + pallas::Scalar::from(2)
-                            .pow([(FIXED_BASE_WINDOW_SIZE * j + 1) as u64])
+                        acc + pallas::Scalar::from(2).pow([(FIXED_BASE_WINDOW_SIZE * j + 1) as u64])
                     });
                     pallas::Scalar::from(k) * h.pow([w as u64]) - offset
                 };
@@ -256,7 +258,10 @@ mod tests {
     fn generator_is_deterministic_and_not_the_standard_one() {
         use group::CurveAffine as _;
         let g = generator();
-        assert_eq!(g, pallas::Point::hash_to_curve("zkpar:schnorr")(b"G").to_affine());
+        assert_eq!(
+            g,
+            pallas::Point::hash_to_curve("zkpar:schnorr")(b"G").to_affine()
+        );
         assert!(!bool::from(g.is_identity()));
         assert_ne!(g, pallas::Affine::generator());
     }

@@ -11,8 +11,8 @@
 use ff::Field;
 use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{
-    Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error, FloorPlanner,
-    Fixed, Instance, Selector,
+    Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error, Fixed,
+    FloorPlanner, Instance, Selector,
 };
 
 /// The rows a circuit occupies and the degree parameter that holds them.
@@ -20,6 +20,9 @@ use halo2_proofs::plonk::{
 pub struct RowUsage {
     /// Rows assigned by the circuit (gates, lookup tables, constants, public inputs).
     pub rows: usize,
+    /// Rows holding advice cells or enabled selectors: the gates alone, without fixed-only
+    /// content such as lookup tables and constants.
+    pub advice_rows: usize,
     /// Rows halo2 reserves for blinding and `l_last`: `blinding_factors + 1`.
     pub reserved: usize,
     /// The smallest `k` with `2^k ≥ rows + reserved`.
@@ -41,10 +44,12 @@ pub fn measure<F: Field, C: Circuit<F>>(
     let mut counter = RowCounter::default();
     C::FloorPlanner::synthesize(&mut counter, circuit, config, constants)?;
     let rows = counter.rows;
+    let advice_rows = counter.advice_rows;
     let reserved = cs.blinding_factors() + 1;
     let needed = (rows + reserved).max(cs.minimum_rows());
     Ok(RowUsage {
         rows,
+        advice_rows,
         reserved,
         k: needed.next_power_of_two().trailing_zeros(),
     })
@@ -54,11 +59,17 @@ pub fn measure<F: Field, C: Circuit<F>>(
 #[derive(Default)]
 struct RowCounter {
     rows: usize,
+    advice_rows: usize,
 }
 
 impl RowCounter {
     fn touch(&mut self, row: usize) {
         self.rows = self.rows.max(row + 1);
+    }
+
+    fn touch_advice(&mut self, row: usize) {
+        self.touch(row);
+        self.advice_rows = self.advice_rows.max(row + 1);
     }
 }
 
@@ -77,7 +88,7 @@ impl<F: Field> Assignment<F> for RowCounter {
         A: FnOnce() -> AR,
         AR: Into<String>,
     {
-        self.touch(row);
+        self.touch_advice(row);
         Ok(())
     }
 
@@ -98,7 +109,7 @@ impl<F: Field> Assignment<F> for RowCounter {
         A: FnOnce() -> AR,
         AR: Into<String>,
     {
-        self.touch(row);
+        self.touch_advice(row);
         Ok(())
     }
 
@@ -136,7 +147,12 @@ impl<F: Field> Assignment<F> for RowCounter {
         Ok(())
     }
 
-    fn fill_from_row(&mut self, _: Column<Fixed>, _: usize, _: Value<Assigned<F>>) -> Result<(), Error> {
+    fn fill_from_row(
+        &mut self,
+        _: Column<Fixed>,
+        _: usize,
+        _: Value<Assigned<F>>,
+    ) -> Result<(), Error> {
         Ok(())
     }
 

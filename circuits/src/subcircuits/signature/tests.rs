@@ -164,7 +164,11 @@ fn native_sign_verify_round_trip_and_tampering() {
     bad.r = pallas::Affine::identity();
     assert!(!verify(&pk, msg, &bad));
     assert!(!verify(&pk, msg + Fp::ONE, &sig));
-    assert!(!verify(&SigningKey::random(&mut rng).public_key(), msg, &sig));
+    assert!(!verify(
+        &SigningKey::random(&mut rng).public_key(),
+        msg,
+        &sig
+    ));
 }
 
 #[test]
@@ -217,7 +221,11 @@ impl Circuit<Fp> for ExposeChallenge {
         SignatureConfig::configure(meta)
     }
 
-    fn synthesize(&self, config: Self::Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: Self::Config,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         let instance = config.instance;
         let c = self
             .0
@@ -246,9 +254,10 @@ fn native_challenge_equals_in_circuit_poseidon_output() {
 fn k_is_the_smallest_that_fits() {
     let usage = SignatureCircuit::row_usage().unwrap();
     println!(
-        "signature: k = {}, rows used = {}, reserved = {}",
-        usage.k, usage.rows, usage.reserved
+        "signature: k = {}, rows used = {} (gate rows {}), reserved = {}",
+        usage.k, usage.rows, usage.advice_rows, usage.reserved
     );
+    assert!(usage.advice_rows <= usage.rows);
     assert!(usage.rows + usage.reserved <= 1 << usage.k);
     assert!(usage.rows + usage.reserved > 1 << (usage.k - 1));
 
@@ -296,7 +305,8 @@ fn measure_signature_single_thread() {
     let mut times: Vec<Duration> = (0..3u64)
         .map(|seed| {
             let start = Instant::now();
-            let proof = proving::prove(&params, &pk, &circuit, StdRng::seed_from_u64(seed)).unwrap();
+            let proof =
+                proving::prove(&params, &pk, &circuit, StdRng::seed_from_u64(seed)).unwrap();
             let elapsed = start.elapsed();
             proving::verify(&params, pk.get_vk(), &proof, &circuit.public_inputs()).unwrap();
             elapsed
@@ -304,11 +314,12 @@ fn measure_signature_single_thread() {
         .collect();
     times.sort();
     println!(
-        "signature: RAYON_NUM_THREADS={}, k = {}, rows used = {} (+{} reserved), keygen = {:?}, \
-         prove (median of 3) = {:?}, all = {:?}",
+        "signature: RAYON_NUM_THREADS={}, k = {}, rows used = {} (gate rows {}, +{} reserved), \
+         keygen = {:?}, prove (median of 3) = {:?}, all = {:?}",
         std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()),
         usage.k,
         usage.rows,
+        usage.advice_rows,
         usage.reserved,
         keygen,
         times[1],
