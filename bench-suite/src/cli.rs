@@ -224,6 +224,11 @@ pub enum SizeError {
         /// The suffix.
         unit: String,
     },
+    /// A fractional number (sizes are whole numbers of a unit).
+    #[error(
+        "`{0}` has a fraction; give a whole number of a smaller unit (e.g. `1536MiB` for 1.5 GiB)"
+    )]
+    Fraction(String),
     /// The value does not fit in 64 bits.
     #[error("`{0}` is too large")]
     Overflow(String),
@@ -261,7 +266,7 @@ pub fn parse_size(input: &str) -> Result<u64, SizeError> {
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
         "tb" => 1_000_000_000_000,
-        _ if unit.starts_with('.') => return Err(SizeError::Number(input.to_string())),
+        _ if unit.starts_with('.') => return Err(SizeError::Fraction(input.to_string())),
         _ => {
             return Err(SizeError::Unit {
                 input: input.to_string(),
@@ -320,11 +325,17 @@ mod tests {
     fn parse_size_rejects_bad_input() {
         assert_eq!(parse_size(""), Err(SizeError::Empty));
         assert_eq!(parse_size("MiB"), Err(SizeError::Number("MiB".into())));
-        assert_eq!(parse_size("1.5G"), Err(SizeError::Number("1.5G".into())));
+        assert_eq!(parse_size("1.5G"), Err(SizeError::Fraction("1.5G".into())));
         assert!(matches!(parse_size("5XB"), Err(SizeError::Unit { .. })));
         assert_eq!(parse_size("-1"), Err(SizeError::Number("-1".into())));
-        assert!(matches!(parse_size("99999999999T"), Err(SizeError::Overflow(_))));
-        assert!(matches!(parse_size("99999999999999999999999"), Err(SizeError::Overflow(_))));
+        assert!(matches!(
+            parse_size("99999999999T"),
+            Err(SizeError::Overflow(_))
+        ));
+        assert!(matches!(
+            parse_size("99999999999999999999999"),
+            Err(SizeError::Overflow(_))
+        ));
         assert_eq!(parse_nonzero_size("0G"), Err(SizeError::Zero));
     }
 
@@ -337,7 +348,9 @@ mod tests {
     fn prove_requires_op_or_block_and_parses_budget() {
         assert!(Cli::try_parse_from(["zkpar", "prove"]).is_err());
         assert!(Cli::try_parse_from(["zkpar", "prove", "--op", "a", "--block", "b"]).is_err());
-        let cli = Cli::try_parse_from(["zkpar", "prove", "--op", "erc20", "--mem-budget", "512MiB"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["zkpar", "prove", "--op", "erc20", "--mem-budget", "512MiB"])
+                .unwrap();
         match cli.command {
             Command::Prove(args) => {
                 assert_eq!(args.mem_budget, Some(512 << 20));
@@ -354,13 +367,15 @@ mod tests {
             Command::Stg(args) => assert_eq!(args.procs, [2, 4, 8, 16]),
             other => panic!("parsed as {other:?}"),
         }
-        let cli = Cli::try_parse_from(["zkpar", "scale", "--op", "defi", "--threads", "1,2,4"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["zkpar", "scale", "--op", "defi", "--threads", "1,2,4"]).unwrap();
         match cli.command {
             Command::Scale(args) => assert_eq!(args.threads, [1, 2, 4]),
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["zkpar", "scale", "--op", "defi", "--threads", "0"]).is_err());
-        let cli = Cli::try_parse_from(["zkpar", "gate", "--baseline", "a", "--current", "b"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["zkpar", "gate", "--baseline", "a", "--current", "b"]).unwrap();
         match cli.command {
             Command::Gate(args) => assert_eq!(args.max_regression, 10.0),
             other => panic!("parsed as {other:?}"),

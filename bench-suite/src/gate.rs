@@ -113,7 +113,8 @@ impl GateReport {
                 row.metric.name().into(),
                 fmt_ratio(row.baseline),
                 fmt_ratio(row.current),
-                row.change_pct.map_or_else(|| "-".into(), |c| format!("{c:+.1}%")),
+                row.change_pct
+                    .map_or_else(|| "-".into(), |c| format!("{c:+.1}%")),
                 match &row.verdict {
                     Verdict::Holds => "ok".into(),
                     Verdict::Regressed => "REGRESSED".into(),
@@ -166,7 +167,11 @@ impl GateReport {
 /// `dag_s / previous_s`, or an error naming the file and field when `previous_s` or `dag_s`
 /// is not positive (the ratio would be meaningless).
 fn same_run_ratio(results: &Results, op: &str, path: &Path) -> Result<f64, ReportError> {
-    let index = results.operations.iter().position(|o| o.op == op).unwrap_or(0);
+    let index = results
+        .operations
+        .iter()
+        .position(|o| o.op == op)
+        .unwrap_or(0);
     let row = &results.operations[index];
     for (name, value) in [("previous_s", row.previous_s), ("dag_s", row.dag_s)] {
         if value <= 0.0 {

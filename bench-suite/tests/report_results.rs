@@ -48,7 +48,10 @@ fn serialized_field_names_are_exactly_the_schema() {
             "published"
         ])
     );
-    assert_eq!(keys(&op["peak_rss_bytes"]), sorted(&["previous", "rayon", "dag"]));
+    assert_eq!(
+        keys(&op["peak_rss_bytes"]),
+        sorted(&["previous", "rayon", "dag"])
+    );
     assert_eq!(keys(&op["published"]), sorted(&["previous_s", "new_s"]));
 }
 
@@ -96,7 +99,10 @@ fn load_err(edit: impl FnOnce(&mut Value)) -> String {
     let err = Results::load(&path).unwrap_err();
     assert!(err.is_input_error());
     let msg = err.to_string();
-    assert!(msg.contains("results.json"), "message names the file: {msg}");
+    assert!(
+        msg.contains("results.json"),
+        "message names the file: {msg}"
+    );
     msg
 }
 
@@ -112,11 +118,17 @@ fn missing_field_is_named_with_its_operation() {
 #[test]
 fn wrong_types_and_values_are_named() {
     let msg = load_err(|v| v["machine"]["cores"] = Value::from("many"));
-    assert!(msg.contains("machine.cores") && msg.contains("integer"), "{msg}");
+    assert!(
+        msg.contains("machine.cores") && msg.contains("integer"),
+        "{msg}"
+    );
     let msg = load_err(|v| v["operations"][0]["peak_rss_bytes"]["rayon"] = Value::from(-1));
     assert!(msg.contains("peak_rss_bytes.rayon"), "{msg}");
     let msg = load_err(|v| v["calibration_s"] = Value::Null);
-    assert!(msg.contains("calibration_s") && msg.contains("non-negative number"), "{msg}");
+    assert!(
+        msg.contains("calibration_s") && msg.contains("non-negative number"),
+        "{msg}"
+    );
     let msg = load_err(|v| {
         v.as_object_mut().unwrap().remove("operations");
     });

@@ -206,19 +206,39 @@ pub fn comparison_svg(results: &Results, published: &PublishedTable) -> Result<S
     let rows: Vec<[f64; 5]> = results
         .operations
         .iter()
-        .map(|o| [o.published.previous_s, o.published.new_s, o.previous_s, o.rayon_s, o.dag_s])
+        .map(|o| {
+            [
+                o.published.previous_s,
+                o.published.new_s,
+                o.previous_s,
+                o.rayon_s,
+                o.dag_s,
+            ]
+        })
         .collect();
     for (row, op) in rows.iter().zip(&results.operations) {
         if let Some(i) = row.iter().position(|v| !v.is_finite() || *v < 0.0) {
             return Err(ChartError::BadInput {
                 chart: CHART,
-                detail: format!("operation `{}`: {} is {}", op.op, COMPARISON_SERIES[i], row[i]),
+                detail: format!(
+                    "operation `{}`: {} is {}",
+                    op.op, COMPARISON_SERIES[i], row[i]
+                ),
             });
         }
     }
-    let labels: Vec<String> = results.operations.iter().map(|o| published.label(&o.op)).collect();
+    let labels: Vec<String> = results
+        .operations
+        .iter()
+        .map(|o| published.label(&o.op))
+        .collect();
     // Head-room above the tallest bar keeps the legend off the bars.
-    let y_max = rows.iter().flatten().fold(0.0f64, |m, v| m.max(*v)).max(1e-3) * 1.3;
+    let y_max = rows
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(*v))
+        .max(1e-3)
+        * 1.3;
     let n = rows.len() as f64;
 
     let mut svg = String::new();
@@ -228,7 +248,10 @@ pub fn comparison_svg(results: &Results, published: &PublishedTable) -> Result<S
         root.fill(&WHITE).map_err(boxed).map_err(&e)?;
         let centers: Vec<f64> = (0..rows.len()).map(|i| i as f64 + 0.5).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption("Proving time per operation: published vs zkpar", ("sans-serif", CAPTION_PX))
+            .caption(
+                "Proving time per operation: published vs zkpar",
+                ("sans-serif", CAPTION_PX),
+            )
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(65)
@@ -314,7 +337,10 @@ pub fn scaling_svg(points: &[ScalingPoint]) -> Result<String, ChartError> {
     }
     let threads: BTreeSet<u64> = points.iter().map(|p| p.threads).collect();
     let x_of = |t: u64| (t as f64).log2();
-    let (t_min, t_max) = (*threads.first().unwrap_or(&1), *threads.last().unwrap_or(&1));
+    let (t_min, t_max) = (
+        *threads.first().unwrap_or(&1),
+        *threads.last().unwrap_or(&1),
+    );
     let pad = if t_min == t_max { 0.5 } else { 0.25 };
     let x_range = (x_of(t_min) - pad)..(x_of(t_max) + pad);
     let y_max = points.iter().fold(0.0f64, |m, p| m.max(p.seconds)) * 1.15;
@@ -361,7 +387,9 @@ pub fn scaling_svg(points: &[ScalingPoint]) -> Result<String, ChartError> {
                 .map_err(boxed)
                 .map_err(&e)?
                 .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
             chart
                 .draw_series(line.into_iter().map(|xy| Circle::new(xy, 3, c.filled())))
                 .map_err(boxed)
@@ -386,13 +414,19 @@ pub fn scaling_svg(points: &[ScalingPoint]) -> Result<String, ChartError> {
                 _ => format!("{op} ideal t({m})*{m}/n"),
             };
             // Grey shades keep ideal lines apart from the measured series.
-            let grey = RGBColor(60 + 40 * (k % 4) as u8, 60 + 40 * (k % 4) as u8, 60 + 40 * (k % 4) as u8);
+            let grey = RGBColor(
+                60 + 40 * (k % 4) as u8,
+                60 + 40 * (k % 4) as u8,
+                60 + 40 * (k % 4) as u8,
+            );
             chart
                 .draw_series(DashedLineSeries::new(ideal, 6, 4, grey.stroke_width(1)))
                 .map_err(boxed)
                 .map_err(&e)?
                 .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], grey.stroke_width(1)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], grey.stroke_width(1))
+                });
         }
         chart
             .configure_series_labels()
@@ -426,7 +460,11 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
         });
     }
     for (i, t) in tasks.iter().enumerate() {
-        if !(t.start_s.is_finite() && t.end_s.is_finite() && t.start_s >= 0.0 && t.end_s >= t.start_s) {
+        if !(t.start_s.is_finite()
+            && t.end_s.is_finite()
+            && t.start_s >= 0.0
+            && t.end_s >= t.start_s)
+        {
             return Err(ChartError::BadInput {
                 chart: CHART,
                 detail: format!(
@@ -436,9 +474,18 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
             });
         }
     }
-    let workers: Vec<usize> = tasks.iter().map(|t| t.worker).collect::<BTreeSet<_>>().into_iter().collect();
-    let categories: Vec<&str> =
-        tasks.iter().map(|t| t.category.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+    let workers: Vec<usize> = tasks
+        .iter()
+        .map(|t| t.worker)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let categories: Vec<&str> = tasks
+        .iter()
+        .map(|t| t.category.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let lanes = workers.len();
     // Worker 0 on top: lane k occupies y in [lanes-k-1, lanes-k).
     let lane_y = |worker: usize| {
@@ -472,7 +519,9 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
             .map_err(&e)?;
         let lane_label = |y: &f64| {
             let k = lanes.saturating_sub(y.floor() as usize + 1);
-            workers.get(k).map_or_else(String::new, |w| format!("worker {w}"))
+            workers
+                .get(k)
+                .map_or_else(String::new, |w| format!("worker {w}"))
         };
         chart
             .configure_mesh()
@@ -497,10 +546,20 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
             .draw_series(
                 tasks
                     .iter()
-                    .filter(|t| (t.end_s - t.start_s) / x_max * plot_px > LABEL_CHAR_PX * t.label.chars().count() as f64 + 4.0)
+                    .filter(|t| {
+                        (t.end_s - t.start_s) / x_max * plot_px
+                            > LABEL_CHAR_PX * t.label.chars().count() as f64 + 4.0
+                    })
                     .map(|t| {
                         let y = lane_y(t.worker);
-                        Text::new(t.label.clone(), (t.start_s, y + 0.5), ("sans-serif", 11).into_font().color(&WHITE))
+                        // Anchored at the bar's left middle, nudged right and up (pixels) so
+                        // the text sits inside the bar rather than on its edge.
+                        EmptyElement::at((t.start_s, y + 0.5))
+                            + Text::new(
+                                t.label.clone(),
+                                (4, -6),
+                                ("sans-serif", 11).into_font().color(&WHITE),
+                            )
                     }),
             )
             .map_err(boxed)
@@ -511,11 +570,18 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
         for (c_idx, category) in categories.iter().enumerate() {
             let y = 60 + 22 * c_idx as i32;
             legend_area
-                .draw(&Rectangle::new([(10, y - 6), (24, y + 6)], color(c_idx).filled()))
+                .draw(&Rectangle::new(
+                    [(10, y - 6), (24, y + 6)],
+                    color(c_idx).filled(),
+                ))
                 .map_err(boxed)
                 .map_err(&e)?;
             legend_area
-                .draw(&Text::new(category.to_string(), (30, y - 7), legend_font.clone()))
+                .draw(&Text::new(
+                    category.to_string(),
+                    (30, y - 7),
+                    legend_font.clone(),
+                ))
                 .map_err(boxed)
                 .map_err(&e)?;
         }

@@ -20,9 +20,7 @@ use serde_json::Value;
 use super::error::ReportError;
 use super::provenance;
 use super::published::PublishedTable;
-use super::results::{
-    LowerBounds, OperationResult, PeakRss, PublishedFigures, Results, Timings,
-};
+use super::results::{LowerBounds, OperationResult, PeakRss, PublishedFigures, Results, Timings};
 
 /// Criterion bench ids, one per policy, in results order.
 pub const POLICIES: [&str; 3] = ["previous", "rayon", "dag"];
@@ -60,7 +58,11 @@ pub fn read_median_s(path: &Path) -> Result<f64, ReportError> {
         .as_f64()
         .filter(|ns| ns.is_finite() && *ns > 0.0)
         .ok_or_else(|| {
-            ReportError::field(path, "median.point_estimate", "must be a positive number of nanoseconds")
+            ReportError::field(
+                path,
+                "median.point_estimate",
+                "must be a positive number of nanoseconds",
+            )
         })?;
     Ok(ns / 1e9)
 }
@@ -70,9 +72,10 @@ pub fn read_median_s(path: &Path) -> Result<f64, ReportError> {
 /// no operation at all is [`ReportError::NoCriterionData`].
 pub fn read_operations(dir: &Path, ops: &[&str]) -> Result<Vec<(String, Timings)>, ReportError> {
     let mut found = Vec::new();
+    let mut absent = Vec::new();
     for op in ops {
         if !dir.join(op).is_dir() {
-            log::warn!("no criterion data for operation `{op}` under `{}`", dir.display());
+            absent.push(*op);
             continue;
         }
         let mut t = [0.0; 3];
@@ -93,6 +96,13 @@ pub fn read_operations(dir: &Path, ops: &[&str]) -> Result<Vec<(String, Timings)
             dir: dir.to_path_buf(),
             ops: ops.join(", "),
         });
+    }
+    if !absent.is_empty() {
+        log::warn!(
+            "no criterion data under `{}` for: {} (left out of the report)",
+            dir.display(),
+            absent.join(", ")
+        );
     }
     Ok(found)
 }
@@ -128,12 +138,13 @@ pub fn results_from_criterion(
             naive_s: k.lower_bound_naive_s,
         });
         let rss = kept.map_or(PeakRss::default(), |k| k.peak_rss_bytes);
-        let figures = published.get(&op).map_or(PublishedFigures::default(), |p| {
-            PublishedFigures {
-                previous_s: p.previous_s,
-                new_s: p.new_s,
-            }
-        });
+        let figures =
+            published
+                .get(&op)
+                .map_or(PublishedFigures::default(), |p| PublishedFigures {
+                    previous_s: p.previous_s,
+                    new_s: p.new_s,
+                });
         operations.push(OperationResult::new(op, timings, bounds, rss, figures));
     }
     let calibration_s = earlier.map_or(0.0, |e| e.calibration_s);

@@ -72,10 +72,18 @@ pub fn render(results: &Results, published: &PublishedTable) -> String {
             secs(row.previous_s),
             secs(row.rayon_s),
             secs(row.dag_s),
-            if speedup > 0.0 { format!("{speedup:.2}x") } else { "n/a".into() },
+            if speedup > 0.0 {
+                format!("{speedup:.2}x")
+            } else {
+                "n/a".into()
+            },
             known_secs(row.lower_bound_s),
             known_secs(row.lower_bound_naive_s),
-            if row.efficiency > 0.0 { format!("{:.2}", row.efficiency) } else { "n/a".into() },
+            if row.efficiency > 0.0 {
+                format!("{:.2}", row.efficiency)
+            } else {
+                "n/a".into()
+            },
             bytes(row.peak_rss_bytes.previous, rss_known),
             bytes(row.peak_rss_bytes.rayon, rss_known),
             bytes(row.peak_rss_bytes.dag, rss_known),
@@ -153,7 +161,10 @@ pub fn render(results: &Results, published: &PublishedTable) -> String {
     w!("- NUMA nodes: {}", m.numa_nodes);
     w!("- Topology provider: {}", m.topology_provider);
     w!("- Threads: {}", m.threads);
-    w!("- Calibration workload: {}", known_secs(results.calibration_s));
+    w!(
+        "- Calibration workload: {}",
+        known_secs(results.calibration_s)
+    );
     w!("- Git revision: {}", results.git_rev);
     w!("- Date: {}", results.date);
     if let Some(reps) = results.reps {
@@ -163,7 +174,10 @@ pub fn render(results: &Results, published: &PublishedTable) -> String {
         w!("- Quick run: {}", if quick { "yes" } else { "no" });
     }
     if !results.unmeasured.is_empty() {
-        w!("- Not measured in this run: {}", results.unmeasured.join(", "));
+        w!(
+            "- Not measured in this run: {}",
+            results.unmeasured.join(", ")
+        );
     }
     w!();
 

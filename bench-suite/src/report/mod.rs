@@ -1,12 +1,13 @@
 //! Run data and its renderings.
 //!
-//! - [`results`]: the `results.json` data model (the contract with the code that measures);
-//! - [`published`]: the published table being reproduced (`datasets/published/seed-claim.toml`);
-//! - [`markdown`]: `results.md`;
-//! - [`charts`]: SVG charts (comparison, scaling, Gantt);
-//! - [`criterion`]: rebuilding results from criterion's output directory;
-//! - [`provenance`]: date, git revision and a basic machine description;
-//! - [`error`]: the error type naming file and field.
+//! - [`results`] is the `results.json` data model (the contract with the code that measures);
+//! - [`published`] loads the published table being reproduced
+//!   (`datasets/published/seed-claim.toml`);
+//! - [`markdown`] renders `results.md`;
+//! - [`charts`] draws the SVG charts (comparison, scaling, Gantt);
+//! - [`criterion`] rebuilds results from criterion's output directory;
+//! - [`provenance`] gives the date, git revision and a basic machine description;
+//! - [`error`] holds the error type naming file and field.
 //!
 //! [`write_report`] writes the standard set of files for one [`Results`].
 

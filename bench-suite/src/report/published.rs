@@ -83,11 +83,13 @@ impl PublishedTable {
 
     /// Parses and validates TOML text; `origin` names the file in error messages.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, ReportError> {
-        let root: toml::Table = text.parse().map_err(|e: toml::de::Error| ReportError::Syntax {
-            path: origin.to_path_buf(),
-            format: "TOML",
-            detail: e.to_string().trim().to_string(),
-        })?;
+        let root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ReportError::Syntax {
+                path: origin.to_path_buf(),
+                format: "TOML",
+                detail: e.to_string().trim().to_string(),
+            })?;
         let fields = Fields { origin };
 
         let source = fields.table(&root, "", "source")?;
@@ -98,9 +100,21 @@ impl PublishedTable {
         };
 
         let rows = match root.get("operation") {
-            None => return Err(ReportError::field(origin, "operation", "is missing (expected `[[operation]]` tables)")),
+            None => {
+                return Err(ReportError::field(
+                    origin,
+                    "operation",
+                    "is missing (expected `[[operation]]` tables)",
+                ))
+            }
             Some(toml::Value::Array(rows)) => rows,
-            Some(_) => return Err(ReportError::field(origin, "operation", "must be an array of tables (`[[operation]]`)")),
+            Some(_) => {
+                return Err(ReportError::field(
+                    origin,
+                    "operation",
+                    "must be an array of tables (`[[operation]]`)",
+                ))
+            }
         };
         if rows.is_empty() {
             return Err(ReportError::Invalid {
@@ -152,7 +166,8 @@ impl PublishedTable {
 
     /// The published label of `id`, or `id` itself for an unpublished operation.
     pub fn label(&self, id: &str) -> String {
-        self.get(id).map_or_else(|| id.to_string(), |o| o.label.clone())
+        self.get(id)
+            .map_or_else(|| id.to_string(), |o| o.label.clone())
     }
 
     /// The operation ids in published order.
@@ -192,14 +207,26 @@ impl Fields<'_> {
     fn string(&self, table: &toml::Table, prefix: &str, key: &str) -> Result<String, ReportError> {
         match self.get(table, prefix, key)?.as_str() {
             Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
-            Some(_) => Err(ReportError::field(self.origin, format!("{prefix}{key}"), "must not be empty")),
-            None => Err(ReportError::field(self.origin, format!("{prefix}{key}"), "must be a string")),
+            Some(_) => Err(ReportError::field(
+                self.origin,
+                format!("{prefix}{key}"),
+                "must not be empty",
+            )),
+            None => Err(ReportError::field(
+                self.origin,
+                format!("{prefix}{key}"),
+                "must be a string",
+            )),
         }
     }
 
     fn boolean(&self, table: &toml::Table, prefix: &str, key: &str) -> Result<bool, ReportError> {
         self.get(table, prefix, key)?.as_bool().ok_or_else(|| {
-            ReportError::field(self.origin, format!("{prefix}{key}"), "must be true or false")
+            ReportError::field(
+                self.origin,
+                format!("{prefix}{key}"),
+                "must be true or false",
+            )
         })
     }
 
@@ -208,10 +235,20 @@ impl Fields<'_> {
         let value = match self.get(table, prefix, key)? {
             toml::Value::Float(f) => *f,
             toml::Value::Integer(i) => *i as f64,
-            _ => return Err(ReportError::field(self.origin, format!("{prefix}{key}"), "must be a number")),
+            _ => {
+                return Err(ReportError::field(
+                    self.origin,
+                    format!("{prefix}{key}"),
+                    "must be a number",
+                ))
+            }
         };
         if !value.is_finite() {
-            return Err(ReportError::field(self.origin, format!("{prefix}{key}"), "must be finite"));
+            return Err(ReportError::field(
+                self.origin,
+                format!("{prefix}{key}"),
+                "must be finite",
+            ));
         }
         Ok(value)
     }
@@ -239,7 +276,10 @@ mod tests {
         assert_eq!(table.ids(), ["transfer", "erc20", "defi", "multicall"]);
         let defi = table.get("defi").unwrap();
         assert_eq!(defi.label, "Complex DeFi Interaction");
-        assert_eq!((defi.previous_s, defi.new_s, defi.improvement_pct), (12.8, 7.7, 40.0));
+        assert_eq!(
+            (defi.previous_s, defi.new_s, defi.improvement_pct),
+            (12.8, 7.7, 40.0)
+        );
         assert!(!table.source.code_published);
     }
 

@@ -208,7 +208,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 {
+    Some(if sorted.len().is_multiple_of(2) {
         (sorted[mid - 1] + sorted[mid]) / 2.0
     } else {
         sorted[mid]
@@ -285,11 +285,10 @@ impl Results {
             detail: e.to_string(),
         })?;
         check(&value, &Shape::Object(TOP), "", origin)?;
-        let results: Results =
-            serde_json::from_value(value).map_err(|e| ReportError::Invalid {
-                path: origin.to_path_buf(),
-                detail: format!("optional field has the wrong shape: {e}"),
-            })?;
+        let results: Results = serde_json::from_value(value).map_err(|e| ReportError::Invalid {
+            path: origin.to_path_buf(),
+            detail: format!("optional field has the wrong shape: {e}"),
+        })?;
         let mut seen: Vec<&str> = Vec::new();
         for (i, row) in results.operations.iter().enumerate() {
             if seen.contains(&row.op.as_str()) {
@@ -376,7 +375,10 @@ const TOP: &[(&str, Shape)] = &[
 fn check(value: &Value, shape: &Shape, path: &str, origin: &Path) -> Result<(), ReportError> {
     let bad = |problem: &str| ReportError::field(origin, path, problem);
     match shape {
-        Shape::Str => value.as_str().map(|_| ()).ok_or_else(|| bad("must be a string")),
+        Shape::Str => value
+            .as_str()
+            .map(|_| ())
+            .ok_or_else(|| bad("must be a string")),
         Shape::Num => match value.as_f64() {
             Some(v) if v.is_finite() => Ok(()),
             _ => Err(bad("must be a number")),
