@@ -25,11 +25,22 @@ use super::results::{Results, ScalingPoint};
 /// readable labels, and a 3:2-ish aspect that fits a README column.
 const SIZE: (u32, u32) = (1000, 620);
 
-/// Caption font size, pixels.
+/// Caption font size, pixels: clearly larger than labels, still one line at 1000 px wide.
 const CAPTION_PX: u32 = 22;
 
-/// Axis label font size, pixels.
+/// Axis label font size, pixels: the smallest that stays legible when the SVG is scaled down
+/// to a README column (about 700 px).
 const LABEL_PX: u32 = 14;
+
+/// Space around each chart, pixels.
+const MARGIN_PX: u32 = 15;
+
+/// Height of the x label area, pixels: one row of tick labels plus the axis description.
+const X_LABEL_AREA_PX: u32 = 45;
+
+/// Width of the y label area of numeric axes, pixels: ticks like `20.0` plus the rotated
+/// axis description.
+const Y_LABEL_AREA_PX: u32 = 65;
 
 /// The Tableau-10 palette: distinguishable, colour-blind-friendlier than plotters' defaults.
 const PALETTE: [(u8, u8, u8); 10] = [
@@ -252,9 +263,9 @@ pub fn comparison_svg(results: &Results, published: &PublishedTable) -> Result<S
                 "Proving time per operation: published vs zkpar",
                 ("sans-serif", CAPTION_PX),
             )
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
+            .margin(MARGIN_PX)
+            .x_label_area_size(X_LABEL_AREA_PX)
+            .y_label_area_size(Y_LABEL_AREA_PX)
             .build_cartesian_2d(KeyedAxis::new(0.0..n, centers), 0.0..y_max)
             .map_err(boxed)
             .map_err(&e)?;
@@ -353,9 +364,9 @@ pub fn scaling_svg(points: &[ScalingPoint]) -> Result<String, ChartError> {
         let keys: Vec<f64> = threads.iter().map(|t| x_of(*t)).collect();
         let mut chart = ChartBuilder::on(&root)
             .caption("Thread scaling", ("sans-serif", CAPTION_PX))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
+            .margin(MARGIN_PX)
+            .x_label_area_size(X_LABEL_AREA_PX)
+            .y_label_area_size(Y_LABEL_AREA_PX)
             .build_cartesian_2d(KeyedAxis::new(x_range, keys), 0.0..y_max)
             .map_err(boxed)
             .map_err(&e)?;
@@ -495,10 +506,11 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
     let x_max = tasks.iter().fold(0.0f64, |m, t| m.max(t.end_s)).max(1e-6) * 1.02;
 
     // Plot area width in pixels, to decide which labels fit inside their bar.
-    const MARGIN: u32 = 15;
+    // Fits "worker 999" at LABEL_PX with the naive font's 0.7 em per character.
     const Y_LABEL_AREA: u32 = 90;
+    // Fits a swatch and a category name of about 15 characters.
     const LEGEND_AREA: u32 = 170;
-    let plot_px = f64::from(SIZE.0 - 2 * MARGIN - Y_LABEL_AREA - LEGEND_AREA);
+    let plot_px = f64::from(SIZE.0 - 2 * MARGIN_PX - Y_LABEL_AREA - LEGEND_AREA);
     // The naive font estimates 0.7 em per character; at 11 px that is about 6.2 px.
     const LABEL_CHAR_PX: f64 = 6.5;
 
@@ -511,8 +523,8 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
         let centers: Vec<f64> = (0..lanes).map(|k| k as f64 + 0.5).collect();
         let mut chart = ChartBuilder::on(&plot_area)
             .caption(title, ("sans-serif", CAPTION_PX))
-            .margin(MARGIN)
-            .x_label_area_size(45)
+            .margin(MARGIN_PX)
+            .x_label_area_size(X_LABEL_AREA_PX)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(0.0..x_max, KeyedAxis::new(0.0..lanes as f64, centers))
             .map_err(boxed)
