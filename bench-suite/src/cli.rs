@@ -1,0 +1,384 @@
+//! The `zkpar` command line: one clap subcommand per task, each with its own argument struct.
+//!
+//! Parsing only; the work is in [`crate::commands`]. To add a subcommand: add its `FooArgs`
+//! struct here, a `Foo(FooArgs)` variant to [`Command`], a `commands/foo.rs` module with
+//! `pub fn run(args: &FooArgs) -> anyhow::Result<Outcome>`, and one match arm in
+//! [`crate::commands::run`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// zkpar: parallel sub-circuit proving for halo2, and the tools to reproduce the published
+/// comparison table.
+#[derive(Debug, Parser)]
+#[command(name = "zkpar", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the operations (id, label, sub-circuits).
+    Ops(OpsArgs),
+    /// Show the CPU topology the scheduler sees.
+    Topology(TopologyArgs),
+    /// Prove one operation or block.
+    Prove(ProveArgs),
+    /// Verify a proof bundle.
+    Verify(VerifyArgs),
+    /// Time the fixed calibration workload on this machine.
+    Calibrate(CalibrateArgs),
+    /// Run list schedulers on Standard Task Graph (STG) files.
+    Stg(StgArgs),
+    /// Reproduce the published table: prove every operation under every policy.
+    Reproduce(ReproduceArgs),
+    /// Sweep thread counts for one operation.
+    Scale(ScaleArgs),
+    /// Rebuild results.json, results.md and comparison.svg from criterion's output.
+    Report(ReportArgs),
+    /// Compare two results.json files and fail on a regression.
+    Gate(GateArgs),
+}
+
+/// A scheduling policy for proving an operation's sub-circuits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    /// One sub-circuit after another, each with halo2's own multi-threading (the published
+    /// "previous").
+    Previous,
+    /// Independent sub-circuits spawned with plain rayon.
+    Rayon,
+    /// zkpar's dependency-graph scheduler (the published "new").
+    Dag,
+}
+
+/// A list-scheduling policy for `stg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StgPolicy {
+    /// Heterogeneous Earliest Finish Time.
+    Heft,
+    /// zkpar's dependency-graph scheduler's policy.
+    Dag,
+}
+
+/// `zkpar ops`.
+#[derive(Debug, Args)]
+pub struct OpsArgs {
+    /// Print JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `zkpar topology`.
+#[derive(Debug, Args)]
+pub struct TopologyArgs {
+    /// Print JSON on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `zkpar prove`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["op", "block"])))]
+pub struct ProveArgs {
+    /// Operation id to prove (see `zkpar ops`).
+    #[arg(long, value_name = "NAME")]
+    pub op: Option<String>,
+    /// Block file to prove.
+    #[arg(long, value_name = "FILE")]
+    pub block: Option<PathBuf>,
+    /// Scheduling policy.
+    #[arg(long, value_enum, default_value_t = Policy::Dag)]
+    pub policy: Policy,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Memory budget, e.g. `512MiB`, `2G`, `1000` (bytes).
+    #[arg(long, value_name = "SIZE", value_parser = parse_nonzero_size)]
+    pub mem_budget: Option<u64>,
+    /// Write the proof bundle here.
+    #[arg(long, value_name = "BUNDLE")]
+    pub out: Option<PathBuf>,
+    /// Write a scheduling trace (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `zkpar verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The proof bundle.
+    pub bundle: PathBuf,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `zkpar calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Write the calibration result here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `zkpar stg`.
+#[derive(Debug, Args)]
+pub struct StgArgs {
+    /// Directory of STG files.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Processor counts to schedule for.
+    #[arg(long, value_delimiter = ',', default_values_t = [2usize, 4, 8, 16], value_parser = parse_threads)]
+    pub procs: Vec<usize>,
+    /// List-scheduling policy.
+    #[arg(long, value_enum, default_value_t = StgPolicy::Dag)]
+    pub policy: StgPolicy,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `zkpar reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Fewer repetitions, for a smoke run.
+    #[arg(long)]
+    pub quick: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Repetitions per measurement.
+    #[arg(long, value_name = "R", value_parser = parse_threads)]
+    pub reps: Option<usize>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// `zkpar scale`.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Operation id.
+    #[arg(long, value_name = "NAME")]
+    pub op: String,
+    /// Thread counts, comma separated.
+    #[arg(long, value_delimiter = ',', required = true, value_parser = parse_threads)]
+    pub threads: Vec<usize>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// `zkpar report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Criterion's output directory.
+    #[arg(long, value_name = "DIR", default_value = "target/criterion")]
+    pub criterion: PathBuf,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// `zkpar gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The accepted results.json.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// The results.json to judge.
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+    /// Largest accepted growth of a ratio, percent.
+    #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
+    pub max_regression: f64,
+    /// After printing the comparison, copy the current file over the baseline: the current
+    /// numbers are accepted, so the exit code is 0 even if a ratio regressed (a warning names
+    /// the operations).
+    #[arg(long)]
+    pub update_baseline: bool,
+}
+
+/// Why a size string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Nothing given.
+    #[error("empty size (expected e.g. `512MiB`, `2G` or `1000`)")]
+    Empty,
+    /// No leading digits or a malformed number.
+    #[error("`{0}` does not start with a whole number (expected e.g. `512MiB`, `2G` or `1000`)")]
+    Number(String),
+    /// Unknown unit suffix.
+    #[error("unknown unit `{unit}` in `{input}` (use B, K/KiB, M/MiB, G/GiB, T/TiB, or KB/MB/GB/TB for powers of 1000)")]
+    Unit {
+        /// The whole input.
+        input: String,
+        /// The suffix.
+        unit: String,
+    },
+    /// A fractional number (sizes are whole numbers of a unit).
+    #[error(
+        "`{0}` has a fraction; give a whole number of a smaller unit (e.g. `1536MiB` for 1.5 GiB)"
+    )]
+    Fraction(String),
+    /// The value does not fit in 64 bits.
+    #[error("`{0}` is too large")]
+    Overflow(String),
+    /// Zero where a positive size is needed.
+    #[error("size must be greater than zero")]
+    Zero,
+}
+
+/// Parses a byte size: a whole number with an optional unit (case-insensitive, optional space).
+///
+/// `K`, `M`, `G`, `T` and `KiB`, `MiB`, `GiB`, `TiB` (and `Ki`, `Mi`, ...) are powers of 1024, as
+/// memory budgets are usually meant; `KB`, `MB`, `GB`, `TB` are powers of 1000; `B` or no unit
+/// is bytes. `parse_size("512MiB") == Ok(536_870_912)`, `parse_size("2G") == Ok(2_147_483_648)`,
+/// `parse_size("1000") == Ok(1000)`.
+pub fn parse_size(input: &str) -> Result<u64, SizeError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(SizeError::Empty);
+    }
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    if digits_end == 0 {
+        return Err(SizeError::Number(input.to_string()));
+    }
+    let number: u64 = s[..digits_end]
+        .parse()
+        .map_err(|_| SizeError::Overflow(input.to_string()))?;
+    let unit = s[digits_end..].trim();
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "ki" | "kib" => 1 << 10,
+        "m" | "mi" | "mib" => 1 << 20,
+        "g" | "gi" | "gib" => 1 << 30,
+        "t" | "ti" | "tib" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        _ if unit.starts_with('.') => return Err(SizeError::Fraction(input.to_string())),
+        _ => {
+            return Err(SizeError::Unit {
+                input: input.to_string(),
+                unit: unit.to_string(),
+            })
+        }
+    };
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| SizeError::Overflow(input.to_string()))
+}
+
+/// [`parse_size`], rejecting zero (a zero memory budget can never be met).
+pub fn parse_nonzero_size(input: &str) -> Result<u64, SizeError> {
+    match parse_size(input)? {
+        0 => Err(SizeError::Zero),
+        n => Ok(n),
+    }
+}
+
+/// A positive count (threads, repetitions, processors).
+pub fn parse_threads(input: &str) -> Result<usize, String> {
+    match input.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{input}` is not a positive whole number")),
+    }
+}
+
+/// A finite, non-negative percentage.
+pub fn parse_pct(input: &str) -> Result<f64, String> {
+    let trimmed = input.trim().trim_end_matches('%');
+    match trimmed.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!("`{input}` is not a non-negative percentage")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn parse_size_units() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("4 kib"), Ok(4096));
+        assert_eq!(parse_size("3MB"), Ok(3_000_000));
+        assert_eq!(parse_size("7b"), Ok(7));
+        assert_eq!(parse_size(" 1T "), Ok(1 << 40));
+    }
+
+    #[test]
+    fn parse_size_rejects_bad_input() {
+        assert_eq!(parse_size(""), Err(SizeError::Empty));
+        assert_eq!(parse_size("MiB"), Err(SizeError::Number("MiB".into())));
+        assert_eq!(parse_size("1.5G"), Err(SizeError::Fraction("1.5G".into())));
+        assert!(matches!(parse_size("5XB"), Err(SizeError::Unit { .. })));
+        assert_eq!(parse_size("-1"), Err(SizeError::Number("-1".into())));
+        assert!(matches!(
+            parse_size("99999999999T"),
+            Err(SizeError::Overflow(_))
+        ));
+        assert!(matches!(
+            parse_size("99999999999999999999999"),
+            Err(SizeError::Overflow(_))
+        ));
+        assert_eq!(parse_nonzero_size("0G"), Err(SizeError::Zero));
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn prove_requires_op_or_block_and_parses_budget() {
+        assert!(Cli::try_parse_from(["zkpar", "prove"]).is_err());
+        assert!(Cli::try_parse_from(["zkpar", "prove", "--op", "a", "--block", "b"]).is_err());
+        let cli =
+            Cli::try_parse_from(["zkpar", "prove", "--op", "erc20", "--mem-budget", "512MiB"])
+                .unwrap();
+        match cli.command {
+            Command::Prove(args) => {
+                assert_eq!(args.mem_budget, Some(512 << 20));
+                assert_eq!(args.policy, Policy::Dag);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lists_and_defaults() {
+        let cli = Cli::try_parse_from(["zkpar", "stg", "--dir", "d"]).unwrap();
+        match cli.command {
+            Command::Stg(args) => assert_eq!(args.procs, [2, 4, 8, 16]),
+            other => panic!("parsed as {other:?}"),
+        }
+        let cli =
+            Cli::try_parse_from(["zkpar", "scale", "--op", "defi", "--threads", "1,2,4"]).unwrap();
+        match cli.command {
+            Command::Scale(args) => assert_eq!(args.threads, [1, 2, 4]),
+            other => panic!("parsed as {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["zkpar", "scale", "--op", "defi", "--threads", "0"]).is_err());
+        let cli =
+            Cli::try_parse_from(["zkpar", "gate", "--baseline", "a", "--current", "b"]).unwrap();
+        match cli.command {
+            Command::Gate(args) => assert_eq!(args.max_regression, 10.0),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+}

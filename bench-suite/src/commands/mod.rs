@@ -1,0 +1,107 @@
+//! The subcommands' handlers, and how their outcomes and errors become exit codes.
+//!
+//! # Exit codes
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success ([`Outcome::Success`]) |
+//! | 1 | a failure that is not the input's fault (writing output, a command not implemented yet) |
+//! | 2 | bad or missing input: usage errors (clap), unreadable or malformed files, missing data |
+//! | 3 | the gate found a regression ([`Outcome::Regressed`]) |
+//!
+//! Errors are `anyhow` chains; [`exit_code`] looks through the chain for the crate's input
+//! error types ([`ReportError`], [`SizeError`], [`ChartError`] caused by the data) to pick 2.
+//!
+//! # Adding a subcommand
+//!
+//! 1. In [`crate::cli`]: a `FooArgs` struct and a `Foo(FooArgs)` variant of [`Command`].
+//! 2. Here: `pub mod foo;` with `pub fn run(args: &FooArgs) -> anyhow::Result<Outcome>` in
+//!    `commands/foo.rs`, and the arm `Command::Foo(a) => foo::run(a)` in [`run`].
+//! 3. Machine-readable output (`--json`) goes alone on stdout; progress and logs go to stderr
+//!    (`log` macros, shown with `RUST_LOG`).
+
+pub mod gate;
+pub mod report;
+
+use std::fmt::Write as _;
+
+use crate::cli::{Command, SizeError};
+use crate::report::charts::ChartError;
+use crate::report::ReportError;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a failure that is not the input's fault.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad or missing input (also what clap uses for usage errors).
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code: the gate found a regression.
+pub const EXIT_REGRESSION: u8 = 3;
+
+/// How a command that ran to the end turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything held.
+    Success,
+    /// The gate found a regression (already reported by the command).
+    Regressed,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => EXIT_OK,
+            Outcome::Regressed => EXIT_REGRESSION,
+        }
+    }
+}
+
+/// A subcommand that is declared but not written yet.
+#[derive(Debug, thiserror::Error)]
+#[error("`zkpar {0}` is not implemented yet")]
+pub struct NotImplemented(pub &'static str);
+
+/// Runs the parsed command.
+pub fn run(command: &Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Gate(args) => gate::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Ops(_) => Err(NotImplemented("ops").into()),
+        Command::Topology(_) => Err(NotImplemented("topology").into()),
+        Command::Prove(_) => Err(NotImplemented("prove").into()),
+        Command::Verify(_) => Err(NotImplemented("verify").into()),
+        Command::Calibrate(_) => Err(NotImplemented("calibrate").into()),
+        Command::Stg(_) => Err(NotImplemented("stg").into()),
+        Command::Reproduce(_) => Err(NotImplemented("reproduce").into()),
+        Command::Scale(_) => Err(NotImplemented("scale").into()),
+    }
+}
+
+/// The exit code for an error: [`EXIT_INPUT`] when any error in the chain is an input error,
+/// else [`EXIT_FAILURE`].
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let input = error.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<ReportError>() {
+            e.is_input_error()
+        } else if let Some(e) = cause.downcast_ref::<ChartError>() {
+            matches!(e, ChartError::Empty { .. } | ChartError::BadInput { .. })
+        } else {
+            cause.is::<SizeError>()
+        }
+    });
+    if input {
+        EXIT_INPUT
+    } else {
+        EXIT_FAILURE
+    }
+}
+
+/// `error: <outermost>` then one `  caused by: <cause>` line per cause, newline-terminated.
+pub fn format_error(error: &anyhow::Error) -> String {
+    let mut text = format!("error: {error}\n");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(text, "  caused by: {cause}");
+    }
+    text
+}

@@ -1,0 +1,22 @@
+//! The library behind the `zkpar` command and the criterion benches.
+//!
+//! zkpar reproduces a published zkEVM table (Operation Type | Previous Time | New Time |
+//! Improvement) where "previous" proves the sub-circuits of an operation one after another
+//! (each with halo2's own multi-threading) and "new" proves independent sub-circuits in
+//! parallel. This crate holds everything around the proofs themselves:
+//!
+//! - [`report`]: the data model of a run (`results.json`), the published table it is compared
+//!   against, and the renderers (`results.md`, SVG charts);
+//! - [`gate`]: the regression gate comparing two `results.json` files;
+//! - [`cli`]: the command-line interface (clap) and small argument parsers;
+//! - [`commands`]: one module per subcommand, and the dispatcher that maps outcomes and errors
+//!   to exit codes.
+//!
+//! The benches (`benches/operations.rs`) link against this library so that the numbers they
+//! produce and the numbers the report reads share one definition.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod commands;
+pub mod gate;
+pub mod report;
