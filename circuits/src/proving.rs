@@ -50,10 +50,21 @@ pub fn prove<C: SubCircuit>(
 }
 
 /// Verifies one proof against the given public inputs (one vector per instance column).
-pub fn verify(params: &IpaParams, vk: &Vk, proof: &[u8], instances: &[Vec<Fp>]) -> Result<(), Error> {
+pub fn verify(
+    params: &IpaParams,
+    vk: &Vk,
+    proof: &[u8],
+    instances: &[Vec<Fp>],
+) -> Result<(), Error> {
     let columns: Vec<&[Fp]> = instances.iter().map(Vec::as_slice).collect();
     let mut transcript = Blake2bRead::<_, vesta::Affine, Challenge255<_>>::init(proof);
-    verify_proof(params, vk, SingleVerifier::new(params), &[&columns], &mut transcript)
+    verify_proof(
+        params,
+        vk,
+        SingleVerifier::new(params),
+        &[&columns],
+        &mut transcript,
+    )
 }
 
 /// Test helper: a full `keygen` → `prove` → `verify` round trip on real parameters, then a check
@@ -63,11 +74,15 @@ pub fn round_trip<C: SubCircuit>(circuit: &C, wrong_inputs: &[Vec<Fp>]) -> Resul
     let params = IpaParams::new(circuit.k());
     let pk = keygen(&params, circuit).map_err(|e| format!("{}: keygen failed: {e:?}", C::NAME))?;
     let rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
-    let proof = prove(&params, &pk, circuit, rng).map_err(|e| format!("{}: proving failed: {e:?}", C::NAME))?;
+    let proof = prove(&params, &pk, circuit, rng)
+        .map_err(|e| format!("{}: proving failed: {e:?}", C::NAME))?;
     verify(&params, pk.get_vk(), &proof, &circuit.public_inputs())
         .map_err(|e| format!("{}: valid proof rejected: {e:?}", C::NAME))?;
     if verify(&params, pk.get_vk(), &proof, wrong_inputs).is_ok() {
-        return Err(format!("{}: proof accepted against wrong public inputs", C::NAME));
+        return Err(format!(
+            "{}: proof accepted against wrong public inputs",
+            C::NAME
+        ));
     }
     Ok(proof.len())
 }
