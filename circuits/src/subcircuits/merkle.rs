@@ -380,6 +380,48 @@ impl MerkleUpdateInstructions for MerkleChip {
     }
 }
 
+/// A witness rejected before any circuit is built: names the circuit and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{circuit}: invalid witness: {reason}")]
+pub struct WitnessError {
+    /// The sub-circuit's [`SubCircuit::NAME`](super::SubCircuit::NAME).
+    pub circuit: &'static str,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+impl WitnessError {
+    /// A new error for `circuit`.
+    pub fn new(circuit: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            circuit,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Memoises `k` per shape parameter (such as the Merkle depth): laying a circuit out takes
+/// milliseconds, and the pipeline asks for `k` once per proof.
+#[derive(Debug, Default)]
+pub struct KCache(parking_lot::Mutex<Vec<(usize, u32)>>);
+
+impl KCache {
+    /// An empty cache (usable in a `static`).
+    pub const fn new() -> Self {
+        Self(parking_lot::const_mutex(Vec::new()))
+    }
+
+    /// The cached `k` for `shape`, computing it with `compute` on a miss.
+    pub fn get_or_compute(&self, shape: usize, compute: impl FnOnce() -> u32) -> u32 {
+        if let Some(&(_, k)) = self.0.lock().iter().find(|(s, _)| *s == shape) {
+            return k;
+        }
+        let k = compute();
+        self.0.lock().push((shape, k));
+        k
+    }
+}
+
 /// Rows a circuit's layout occupies (gates, copies and constants; without halo2's blinding
 /// rows), as its floor planner places them. `constants` names the constants column(s) the
 /// circuit's `configure` enabled (halo2 does not expose them), in the same order.
