@@ -79,10 +79,14 @@ impl AccountUpdateCircuit {
             )));
         }
         if u.old_leaf != account_leaf(witness.old_balance, witness.old_nonce) {
-            return Err(err("old leaf is not Poseidon(old_balance, old_nonce)".into()));
+            return Err(err(
+                "old leaf is not Poseidon(old_balance, old_nonce)".into()
+            ));
         }
         if u.new_leaf != account_leaf(witness.new_balance, witness.new_nonce) {
-            return Err(err("new leaf is not Poseidon(new_balance, new_nonce)".into()));
+            return Err(err(
+                "new leaf is not Poseidon(new_balance, new_nonce)".into()
+            ));
         }
         u.verify().map_err(err)?;
         Ok(Self {
@@ -113,8 +117,10 @@ impl AccountUpdateCircuit {
 
     /// Rows its layout uses (without halo2's blinding rows).
     pub fn rows(&self) -> usize {
-        rows_used(&self.without_witnesses(), |c: &AccountConfig| vec![c.merkle.constants()])
-            .expect("laying out a validated account_update shape cannot fail")
+        rows_used(&self.without_witnesses(), |c: &AccountConfig| {
+            vec![c.merkle.constants()]
+        })
+        .expect("laying out a validated account_update shape cannot fail")
     }
 }
 
@@ -152,7 +158,11 @@ impl Circuit<Fp> for AccountUpdateCircuit {
         }
     }
 
-    fn synthesize(&self, config: AccountConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: AccountConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         let mut chip = MerkleChip::construct(config.merkle.clone());
         chip.load(&mut layouter)?;
         let advice = config.merkle.advice();
@@ -163,7 +173,13 @@ impl Circuit<Fp> for AccountUpdateCircuit {
                 (row::INDEX..row::COUNT)
                     .enumerate()
                     .map(|(i, r)| {
-                        region.assign_advice_from_instance(|| "public", config.instance, r, advice[i], 0)
+                        region.assign_advice_from_instance(
+                            || "public",
+                            config.instance,
+                            r,
+                            advice[i],
+                            0,
+                        )
                     })
                     .collect::<Result<Vec<_>, _>>()
             },
@@ -185,7 +201,8 @@ impl Circuit<Fp> for AccountUpdateCircuit {
             Some(w) => w.update.siblings.iter().map(|s| Value::known(*s)).collect(),
             None => vec![Value::unknown(); self.depth],
         };
-        let (old_root, new_root) = chip.update_roots(&mut layouter, &old_leaf, &new_leaf, &bits, &siblings)?;
+        let (old_root, new_root) =
+            chip.update_roots(&mut layouter, &old_leaf, &new_leaf, &bits, &siblings)?;
         layouter.constrain_instance(old_root.cell(), config.instance, row::OLD_ROOT)?;
         layouter.constrain_instance(new_root.cell(), config.instance, row::NEW_ROOT)?;
         Ok(())
@@ -198,24 +215,25 @@ impl SubCircuit for AccountUpdateCircuit {
     fn k(&self) -> u32 {
         static CACHE: KCache = KCache::new();
         CACHE.get_or_compute(self.depth, || {
-            min_k(&self.without_witnesses(), |c: &AccountConfig| vec![c.merkle.constants()])
-                .expect("laying out a validated account_update shape cannot fail")
+            min_k(&self.without_witnesses(), |c: &AccountConfig| {
+                vec![c.merkle.constants()]
+            })
+            .expect("laying out a validated account_update shape cannot fail")
         })
     }
 
     fn public_inputs(&self) -> Vec<Vec<Fp>> {
-        let Some(w) = &self.witness else {
-            return vec![vec![Fp::zero(); row::COUNT]];
-        };
-        vec![vec![
-            w.update.old_root,
-            w.update.new_root,
-            Fp::from(w.update.index),
-            Fp::from(w.old_balance),
-            Fp::from(w.old_nonce),
-            Fp::from(w.new_balance),
-            Fp::from(w.new_nonce),
-        ]]
+        let mut public = vec![Fp::zero(); row::COUNT];
+        if let Some(w) = &self.witness {
+            public[row::OLD_ROOT] = w.update.old_root;
+            public[row::NEW_ROOT] = w.update.new_root;
+            public[row::INDEX] = Fp::from(w.update.index);
+            public[row::OLD_BALANCE] = Fp::from(w.old_balance);
+            public[row::OLD_NONCE] = Fp::from(w.old_nonce);
+            public[row::NEW_BALANCE] = Fp::from(w.new_balance);
+            public[row::NEW_NONCE] = Fp::from(w.new_nonce);
+        }
+        vec![public]
     }
 
     fn state_transition(&self) -> Option<(Fp, Fp)> {
@@ -237,12 +255,18 @@ mod tests {
     fn witness(depth: usize, id: u64) -> AccountUpdateWitness {
         let mut tree = SparseMerkleTree::new(depth).unwrap();
         for other in [1u64, 2, 9] {
-            tree.update(account_index_at(depth, other).unwrap(), account_leaf(other * 10, 0))
-                .unwrap();
+            tree.update(
+                account_index_at(depth, other).unwrap(),
+                account_leaf(other * 10, 0),
+            )
+            .unwrap();
         }
         // One storage-half leaf too.
-        tree.update(storage_index_at(depth, Fp::from(5)).unwrap(), Fp::from(1234))
-            .unwrap();
+        tree.update(
+            storage_index_at(depth, Fp::from(5)).unwrap(),
+            Fp::from(1234),
+        )
+        .unwrap();
         let index = account_index_at(depth, id).unwrap();
         tree.update(index, account_leaf(500, 3)).unwrap();
         let update = tree.update(index, account_leaf(450, 4)).unwrap();
@@ -302,7 +326,10 @@ mod tests {
         // An index in the storage half (top bit set) cannot pass the decomposition.
         let mut wrong = public.clone();
         wrong[row::INDEX] += Fp::from(1 << 7);
-        assert!(mock(&circuit, wrong).is_err(), "storage-half index accepted");
+        assert!(
+            mock(&circuit, wrong).is_err(),
+            "storage-half index accepted"
+        );
     }
 
     #[test]
@@ -321,7 +348,11 @@ mod tests {
         let mut w = good.clone();
         w.new_balance += 1;
         let e = AccountUpdateCircuit::new(w).unwrap_err();
-        assert!(e.to_string().starts_with("account_update: invalid witness: new leaf"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("account_update: invalid witness: new leaf"),
+            "{e}"
+        );
         let mut w = good;
         w.update.index |= 1 << 7;
         assert!(AccountUpdateCircuit::new(w).is_err());
@@ -329,7 +360,10 @@ mod tests {
     }
 
     fn good_public(w: &AccountUpdateWitness) -> Vec<Fp> {
-        AccountUpdateCircuit::new(w.clone()).unwrap().public_inputs()[0].clone()
+        AccountUpdateCircuit::new(w.clone())
+            .unwrap()
+            .public_inputs()[0]
+            .clone()
     }
 
     #[test]

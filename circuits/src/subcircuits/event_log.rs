@@ -23,7 +23,7 @@
 //! So the hash commits to a well-formed event, not merely to nine field elements.
 //!
 //! # Layout
-//! One `Pow5Chip` behind halo2_gadgets' Poseidon sponge ([`Hash`]): five absorptions of two
+//! One `Pow5Chip` behind halo2_gadgets' Poseidon sponge ([`struct@Hash`]): five absorptions of two
 //! words (the ninth word plus one zero of padding in the last), then an 8-row slot region on
 //! the chip's state columns.
 
@@ -84,7 +84,9 @@ impl Event {
     /// `16·n_topics + n_data`.
     pub fn header(&self) -> Result<Fp, EventError> {
         self.check()?;
-        Ok(Fp::from(TOPIC_WEIGHT * self.topics.len() as u64 + self.data.len() as u64))
+        Ok(Fp::from(
+            TOPIC_WEIGHT * self.topics.len() as u64 + self.data.len() as u64,
+        ))
     }
 
     /// The fixed-width layout `[header, topics (zero-padded), data (zero-padded)]`.
@@ -150,8 +152,10 @@ impl EventLogCircuit {
 
     /// Rows its layout uses (without halo2's blinding rows).
     pub fn rows(&self) -> usize {
-        rows_used(&self.without_witnesses(), |c: &EventLogConfig| vec![c.constants])
-            .expect("laying out the event_log shape cannot fail")
+        rows_used(&self.without_witnesses(), |c: &EventLogConfig| {
+            vec![c.constants]
+        })
+        .expect("laying out the event_log shape cannot fail")
     }
 }
 
@@ -181,7 +185,10 @@ impl Circuit<Fp> for EventLogCircuit {
         let q_prefix = meta.selector();
         // One gate per group, identical but for the slot's weight in the header (simple
         // selectors cannot be summed, so the two groups do not share one expression).
-        for (name, q, weight) in [("topic slot", q_topic, TOPIC_WEIGHT), ("data slot", q_data, 1)] {
+        for (name, q, weight) in [
+            ("topic slot", q_topic, TOPIC_WEIGHT),
+            ("data slot", q_data, 1),
+        ] {
             meta.create_gate(name, |meta| {
                 let q = meta.query_selector(q);
                 let value = meta.query_advice(slot[0], Rotation::cur());
@@ -193,7 +200,10 @@ impl Circuit<Fp> for EventLogCircuit {
                 Constraints::with_selector(
                     q,
                     [
-                        ("used is boolean", used.clone() * (one.clone() - used.clone())),
+                        (
+                            "used is boolean",
+                            used.clone() * (one.clone() - used.clone()),
+                        ),
                         ("unused slot is zero", (one - used.clone()) * value),
                         ("header counts the slot", acc_next - acc - weight * used),
                     ],
@@ -204,10 +214,7 @@ impl Circuit<Fp> for EventLogCircuit {
             let q = meta.query_selector(q_prefix);
             let used = meta.query_advice(slot[1], Rotation::cur());
             let used_next = meta.query_advice(slot[1], Rotation::next());
-            Constraints::with_selector(
-                q,
-                [used_next * (Expression::Constant(Fp::ONE) - used)],
-            )
+            Constraints::with_selector(q, [used_next * (Expression::Constant(Fp::ONE) - used)])
         });
 
         EventLogConfig {
@@ -221,13 +228,18 @@ impl Circuit<Fp> for EventLogCircuit {
         }
     }
 
-    fn synthesize(&self, config: EventLogConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: EventLogConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         let slots = self.slots;
         let (header, values) = layouter.assign_region(
             || "event slots",
             |mut region| {
                 let [value_col, used_col, acc_col] = config.slot;
-                let mut acc = region.assign_advice_from_constant(|| "header_0", acc_col, 0, Fp::ZERO)?;
+                let mut acc =
+                    region.assign_advice_from_constant(|| "header_0", acc_col, 0, Fp::ZERO)?;
                 let mut values = Vec::with_capacity(MAX_TOPICS + MAX_DATA);
                 for i in 0..MAX_TOPICS + MAX_DATA {
                     let is_topic = i < MAX_TOPICS;
@@ -246,11 +258,21 @@ impl Circuit<Fp> for EventLogCircuit {
                     };
                     let value = slot.map(|(v, _)| v);
                     let used = slot.map(|(_, u)| Fp::from(u64::from(u)));
-                    values.push(region.assign_advice(|| format!("slot_{i}"), value_col, i, || value)?);
+                    values.push(region.assign_advice(
+                        || format!("slot_{i}"),
+                        value_col,
+                        i,
+                        || value,
+                    )?);
                     region.assign_advice(|| format!("used_{i}"), used_col, i, || used)?;
                     let weight = Fp::from(if is_topic { TOPIC_WEIGHT } else { 1 });
                     let next = acc.value().zip(used).map(|(a, u)| *a + weight * u);
-                    acc = region.assign_advice(|| format!("header_{}", i + 1), acc_col, i + 1, || next)?;
+                    acc = region.assign_advice(
+                        || format!("header_{}", i + 1),
+                        acc_col,
+                        i + 1,
+                        || next,
+                    )?;
                 }
                 Ok((acc, values))
             },
@@ -278,8 +300,10 @@ impl SubCircuit for EventLogCircuit {
         // The shape has no parameter: one cache entry.
         static CACHE: KCache = KCache::new();
         CACHE.get_or_compute(0, || {
-            min_k(&self.without_witnesses(), |c: &EventLogConfig| vec![c.constants])
-                .expect("laying out the event_log shape cannot fail")
+            min_k(&self.without_witnesses(), |c: &EventLogConfig| {
+                vec![c.constants]
+            })
+            .expect("laying out the event_log shape cannot fail")
         })
     }
 
@@ -313,21 +337,39 @@ mod tests {
         assert_eq!(e.header().unwrap(), Fp::from(3 * 16 + 1));
         let mut padded = e.clone();
         padded.data.push(Fp::ZERO);
-        assert_ne!(e.hash().unwrap(), padded.hash().unwrap(), "lengths must be committed");
+        assert_ne!(
+            e.hash().unwrap(),
+            padded.hash().unwrap(),
+            "lengths must be committed"
+        );
         let moved = Event {
             topics: vec![Fp::from(0xddf2), Fp::from(1), Fp::from(2), Fp::ZERO],
             data: vec![],
         };
         assert_ne!(
-            Event { topics: moved.topics[..3].to_vec(), data: vec![Fp::ZERO] }.hash().unwrap(),
+            Event {
+                topics: moved.topics[..3].to_vec(),
+                data: vec![Fp::ZERO]
+            }
+            .hash()
+            .unwrap(),
             moved.hash().unwrap()
         );
-        let too_many = Event { topics: vec![Fp::ONE; 5], data: vec![] };
+        let too_many = Event {
+            topics: vec![Fp::ONE; 5],
+            data: vec![],
+        };
         assert_eq!(too_many.hash(), Err(EventError::TooManyTopics(5)));
-        let too_much = Event { topics: vec![], data: vec![Fp::ONE; 6] };
+        let too_much = Event {
+            topics: vec![],
+            data: vec![Fp::ONE; 6],
+        };
         assert_eq!(too_much.hash(), Err(EventError::TooManyData(6)));
         let e = EventLogCircuit::new(&too_many).unwrap_err();
-        assert_eq!(e.to_string(), "event_log: invalid witness: event has 5 topics; at most 4 are supported");
+        assert_eq!(
+            e.to_string(),
+            "event_log: invalid witness: event has 5 topics; at most 4 are supported"
+        );
     }
 
     #[test]
@@ -335,8 +377,14 @@ mod tests {
         let events = [
             transfer_event(),
             Event::default(),
-            Event { topics: vec![Fp::ONE; 4], data: vec![Fp::from(9); 4] },
-            Event { topics: vec![Fp::ZERO], data: vec![Fp::ZERO, Fp::ZERO] },
+            Event {
+                topics: vec![Fp::ONE; 4],
+                data: vec![Fp::from(9); 4],
+            },
+            Event {
+                topics: vec![Fp::ZERO],
+                data: vec![Fp::ZERO, Fp::ZERO],
+            },
         ];
         for e in &events {
             let circuit = EventLogCircuit::new(e).unwrap();
@@ -345,7 +393,10 @@ mod tests {
         let circuit = EventLogCircuit::new(&events[0]).unwrap();
         let k = circuit.k();
         let err = MockProver::run(k - 1, &circuit, circuit.public_inputs()).unwrap_err();
-        assert!(matches!(err, Error::NotEnoughRowsAvailable { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::NotEnoughRowsAvailable { .. }),
+            "{err:?}"
+        );
         assert!(circuit.rows() < 1 << k);
     }
 
@@ -353,9 +404,18 @@ mod tests {
     fn wrong_hash_and_malformed_events_are_rejected() {
         let e = transfer_event();
         let circuit = EventLogCircuit::new(&e).unwrap();
-        assert!(mock(&circuit, e.hash().unwrap() + Fp::ONE).is_err(), "wrong log hash accepted");
-        let other = Event { data: vec![Fp::from(501)], ..e.clone() };
-        assert!(mock(&circuit, other.hash().unwrap()).is_err(), "other event's hash accepted");
+        assert!(
+            mock(&circuit, e.hash().unwrap() + Fp::ONE).is_err(),
+            "wrong log hash accepted"
+        );
+        let other = Event {
+            data: vec![Fp::from(501)],
+            ..e.clone()
+        };
+        assert!(
+            mock(&circuit, other.hash().unwrap()).is_err(),
+            "other event's hash accepted"
+        );
 
         // An unused slot holding a value (here the fourth topic).
         let mut bad = circuit.clone();
@@ -364,11 +424,23 @@ mod tests {
         assert!(errors.contains("unused slot is zero"), "{errors}");
 
         // A used slot after an unused one: the header can no longer tell the layouts apart.
-        let mut bad = EventLogCircuit::new(&Event { topics: vec![Fp::ONE], data: vec![] }).unwrap();
+        let mut bad = EventLogCircuit::new(&Event {
+            topics: vec![Fp::ONE],
+            data: vec![],
+        })
+        .unwrap();
         bad.slots.as_mut().unwrap()[0] = (Fp::ZERO, false);
         bad.slots.as_mut().unwrap()[1] = (Fp::ONE, true);
-        let errors = mock(&bad, Event { topics: vec![Fp::ZERO, Fp::ONE], data: vec![] }.hash().unwrap())
-            .unwrap_err();
+        let errors = mock(
+            &bad,
+            Event {
+                topics: vec![Fp::ZERO, Fp::ONE],
+                data: vec![],
+            }
+            .hash()
+            .unwrap(),
+        )
+        .unwrap_err();
         assert!(errors.contains("used slots are a prefix"), "{errors}");
     }
 

@@ -201,8 +201,13 @@ impl MerkleChip {
             let [c3, c4] = swap(new, new_l, new_r);
             Constraints::with_selector(
                 q,
-                [("bit is boolean", bit.clone() * (one - bit.clone())), ("old left", c1),
-                 ("old right", c2), ("new left", c3), ("new right", c4)],
+                [
+                    ("bit is boolean", bit.clone() * (one - bit.clone())),
+                    ("old left", c1),
+                    ("old right", c2),
+                    ("new left", c3),
+                    ("new right", c4),
+                ],
             )
         });
 
@@ -286,11 +291,12 @@ impl MerkleUpdateInstructions for MerkleChip {
         b: &Cell,
     ) -> Result<Cell, Error> {
         let state = [a.clone(), b.clone(), self.capacity()?.clone()].map(StateWord::from);
-        let out = <Pow5Chip<Fp, WIDTH, RATE> as PoseidonInstructions<Fp, Spec, WIDTH, RATE>>::permute(
-            &self.pow5(side),
-            &mut layouter.namespace(|| "poseidon 2-to-1"),
-            &state,
-        )?;
+        let out =
+            <Pow5Chip<Fp, WIDTH, RATE> as PoseidonInstructions<Fp, Spec, WIDTH, RATE>>::permute(
+                &self.pow5(side),
+                &mut layouter.namespace(|| "poseidon 2-to-1"),
+                &state,
+            )?;
         let [first, _, _] = out;
         Ok(first.into())
     }
@@ -315,7 +321,8 @@ impl MerkleUpdateInstructions for MerkleChip {
                 for i in 0..num_bits {
                     q.enable(&mut region, i)?;
                     let bit_value = z.value().map(|z| Fp::from(u64::from(z.to_repr()[0] & 1)));
-                    let bit = region.assign_advice(|| format!("b_{i}"), bit_col, i, || bit_value)?;
+                    let bit =
+                        region.assign_advice(|| format!("b_{i}"), bit_col, i, || bit_value)?;
                     let next = z.value().zip(bit_value).map(|(z, b)| (*z - b) * half);
                     z = region.assign_advice(|| format!("z_{}", i + 1), z_col, i + 1, || next)?;
                     bits.push(bit);
@@ -358,18 +365,23 @@ impl MerkleUpdateInstructions for MerkleChip {
                     region.assign_advice(|| "sibling", a[1], 0, || *sibling)?;
                     let old = old.copy_advice(|| "old node", &mut region, a[2], 0)?;
                     let new = new.copy_advice(|| "new node", &mut region, a[3], 0)?;
-                    let mut swap = |node: &Cell, cols: (usize, usize)| -> Result<(Cell, Cell), Error> {
-                        let left = node.value().zip(*sibling).zip(bit.value()).map(
-                            |((n, s), b)| if *b == Fp::ZERO { *n } else { s },
-                        );
-                        let right = node.value().zip(*sibling).zip(bit.value()).map(
-                            |((n, s), b)| if *b == Fp::ZERO { s } else { *n },
-                        );
-                        Ok((
-                            region.assign_advice(|| "left", a[cols.0], 0, || left)?,
-                            region.assign_advice(|| "right", a[cols.1], 0, || right)?,
-                        ))
-                    };
+                    let mut swap =
+                        |node: &Cell, cols: (usize, usize)| -> Result<(Cell, Cell), Error> {
+                            let left = node
+                                .value()
+                                .zip(*sibling)
+                                .zip(bit.value())
+                                .map(|((n, s), b)| if *b == Fp::ZERO { *n } else { s });
+                            let right = node
+                                .value()
+                                .zip(*sibling)
+                                .zip(bit.value())
+                                .map(|((n, s), b)| if *b == Fp::ZERO { s } else { *n });
+                            Ok((
+                                region.assign_advice(|| "left", a[cols.0], 0, || left)?,
+                                region.assign_advice(|| "right", a[cols.1], 0, || right)?,
+                            ))
+                        };
                     Ok((swap(&old, (4, 5))?, swap(&new, (6, 7))?))
                 },
             )?;
@@ -518,7 +530,12 @@ impl Assignment<Fp> for RowCounter {
         self.touch(l.max(r));
         Ok(())
     }
-    fn fill_from_row(&mut self, _: Column<Fixed>, _: usize, _: Value<Assigned<Fp>>) -> Result<(), Error> {
+    fn fill_from_row(
+        &mut self,
+        _: Column<Fixed>,
+        _: usize,
+        _: Value<Assigned<Fp>>,
+    ) -> Result<(), Error> {
         Ok(())
     }
     fn push_namespace<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
@@ -569,7 +586,11 @@ mod tests {
             (MerkleChip::configure_fresh(meta), instance)
         }
 
-        fn synthesize(&self, (config, instance): Self::Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+        fn synthesize(
+            &self,
+            (config, instance): Self::Config,
+            mut layouter: impl Layouter<Fp>,
+        ) -> Result<(), Error> {
             let mut chip = MerkleChip::construct(config.clone());
             chip.load(&mut layouter)?;
             let cols = config.advice();
@@ -601,7 +622,10 @@ mod tests {
             }
             let (old_root, new_root) =
                 chip.update_roots(&mut layouter, &cells[2], &cells[3], &bits, &self.siblings)?;
-            for (row, cell) in [h_old, h_new, old_root, new_root, cells[4].clone()].iter().enumerate() {
+            for (row, cell) in [h_old, h_new, old_root, new_root, cells[4].clone()]
+                .iter()
+                .enumerate()
+            {
                 layouter.constrain_instance(cell.cell(), instance, row)?;
             }
             Ok(())
@@ -611,7 +635,8 @@ mod tests {
     fn setup(depth: usize, index: u64) -> (TestCircuit, Vec<Fp>) {
         let mut tree = SparseMerkleTree::new(depth).unwrap();
         for i in 0..(1u64 << depth).min(12) {
-            tree.update(i * 3 % (1 << depth), Fp::from(1000 + i)).unwrap();
+            tree.update(i * 3 % (1 << depth), Fp::from(1000 + i))
+                .unwrap();
         }
         let w = tree.update(index, Fp::from(77)).unwrap();
         let (a, b) = (Fp::from(5), Fp::from(9));
@@ -628,7 +653,10 @@ mod tests {
         (circuit, vec![h, h, w.old_root, w.new_root, Fp::from(index)])
     }
 
-    fn run(circuit: &TestCircuit, public: Vec<Fp>) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    fn run(
+        circuit: &TestCircuit,
+        public: Vec<Fp>,
+    ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
         let k = min_k(circuit, |c| vec![c.0.constants()]).unwrap();
         MockProver::run(k, circuit, vec![public]).unwrap().verify()
     }
@@ -675,8 +703,97 @@ mod tests {
         circuit.forced_bit = Some((2, Fp::from(2)));
         let errors = run(&circuit, public).unwrap_err();
         assert!(
-            errors.iter().any(|e| format!("{e:?}").contains("bit is boolean")),
+            errors
+                .iter()
+                .any(|e| format!("{e:?}").contains("bit is boolean")),
             "{errors:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod measure {
+    use super::super::account_update::{AccountUpdateCircuit, AccountUpdateWitness};
+    use super::super::event_log::{Event, EventLogCircuit};
+    use super::super::storage_update::{StorageUpdateCircuit, StorageUpdateWitness};
+    use super::super::SubCircuit;
+    use crate::proving::{keygen, prove, verify, IpaParams};
+    use crate::state::smt::{
+        account_index, account_leaf, storage_index, storage_slot_key, SparseMerkleTree,
+    };
+    use crate::Fp;
+    use rand::SeedableRng;
+    use std::time::{Duration, Instant};
+
+    fn measure<C: SubCircuit>(circuit: &C, rows: usize) {
+        let k = circuit.k();
+        let params = IpaParams::new(k);
+        let start = Instant::now();
+        let pk = keygen(&params, circuit).expect("keygen");
+        let keygen_time = start.elapsed();
+        let mut times: Vec<Duration> = (0..3)
+            .map(|i| {
+                let rng = rand::rngs::StdRng::seed_from_u64(i);
+                let start = Instant::now();
+                let proof = prove(&params, &pk, circuit, rng).expect("prove");
+                let t = start.elapsed();
+                verify(&params, pk.get_vk(), &proof, &circuit.public_inputs()).expect("verify");
+                t
+            })
+            .collect();
+        times.sort();
+        println!(
+            "{:<15} k={k:<2} rows={rows:<5} keygen={:>8.1?} prove(median of 3)={:>8.1?} \
+             threads={}",
+            C::NAME,
+            keygen_time,
+            times[1],
+            rayon_threads()
+        );
+    }
+
+    fn rayon_threads() -> String {
+        std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into())
+    }
+
+    /// `RAYON_NUM_THREADS=1 cargo test -p circuits measure_merkle -- --ignored --nocapture`
+    #[test]
+    #[ignore = "timing run, prints numbers"]
+    fn measure_merkle_single_thread() {
+        let mut tree = SparseMerkleTree::default();
+        for id in 0..100 {
+            tree.update(account_index(id).unwrap(), account_leaf(id * 10, 0))
+                .unwrap();
+        }
+        let update = tree
+            .update(account_index(7).unwrap(), account_leaf(60, 1))
+            .unwrap();
+        let account = AccountUpdateCircuit::new(AccountUpdateWitness {
+            update,
+            old_balance: 70,
+            old_nonce: 0,
+            new_balance: 60,
+            new_nonce: 1,
+        })
+        .unwrap();
+        measure(&account, account.rows());
+
+        let (contract, slot) = (Fp::from(0xc0ffee), Fp::from(3));
+        let index = storage_index(storage_slot_key(contract, slot));
+        let update = tree.update(index, Fp::from(1234)).unwrap();
+        let storage = StorageUpdateCircuit::new(StorageUpdateWitness {
+            update,
+            contract,
+            slot_index: slot,
+        })
+        .unwrap();
+        measure(&storage, storage.rows());
+
+        let event = Event {
+            topics: vec![Fp::from(0xddf2), Fp::from(1), Fp::from(2)],
+            data: vec![Fp::from(60)],
+        };
+        let log = EventLogCircuit::new(&event).unwrap();
+        measure(&log, log.rows());
     }
 }

@@ -130,8 +130,10 @@ impl StorageUpdateCircuit {
 
     /// Rows its layout uses (without halo2's blinding rows).
     pub fn rows(&self) -> usize {
-        rows_used(&self.without_witnesses(), |c: &StorageConfig| vec![c.merkle.constants()])
-            .expect("laying out a validated storage_update shape cannot fail")
+        rows_used(&self.without_witnesses(), |c: &StorageConfig| {
+            vec![c.merkle.constants()]
+        })
+        .expect("laying out a validated storage_update shape cannot fail")
     }
 }
 
@@ -169,7 +171,11 @@ impl Circuit<Fp> for StorageUpdateCircuit {
         }
     }
 
-    fn synthesize(&self, config: StorageConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: StorageConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         let mut chip = MerkleChip::construct(config.merkle.clone());
         chip.load(&mut layouter)?;
         let advice = config.merkle.advice();
@@ -180,7 +186,13 @@ impl Circuit<Fp> for StorageUpdateCircuit {
                 (row::CONTRACT..row::COUNT)
                     .enumerate()
                     .map(|(i, r)| {
-                        region.assign_advice_from_instance(|| "public", config.instance, r, advice[i], 0)
+                        region.assign_advice_from_instance(
+                            || "public",
+                            config.instance,
+                            r,
+                            advice[i],
+                            0,
+                        )
                     })
                     .collect::<Result<Vec<_>, _>>()
             },
@@ -216,23 +228,24 @@ impl SubCircuit for StorageUpdateCircuit {
     fn k(&self) -> u32 {
         static CACHE: KCache = KCache::new();
         CACHE.get_or_compute(self.depth, || {
-            min_k(&self.without_witnesses(), |c: &StorageConfig| vec![c.merkle.constants()])
-                .expect("laying out a validated storage_update shape cannot fail")
+            min_k(&self.without_witnesses(), |c: &StorageConfig| {
+                vec![c.merkle.constants()]
+            })
+            .expect("laying out a validated storage_update shape cannot fail")
         })
     }
 
     fn public_inputs(&self) -> Vec<Vec<Fp>> {
-        let Some(w) = &self.witness else {
-            return vec![vec![Fp::zero(); row::COUNT]];
-        };
-        vec![vec![
-            w.update.old_root,
-            w.update.new_root,
-            w.contract,
-            w.slot_index,
-            w.update.old_leaf,
-            w.update.new_leaf,
-        ]]
+        let mut public = vec![Fp::zero(); row::COUNT];
+        if let Some(w) = &self.witness {
+            public[row::OLD_ROOT] = w.update.old_root;
+            public[row::NEW_ROOT] = w.update.new_root;
+            public[row::CONTRACT] = w.contract;
+            public[row::SLOT] = w.slot_index;
+            public[row::OLD_VALUE] = w.update.old_leaf;
+            public[row::NEW_VALUE] = w.update.new_leaf;
+        }
+        vec![public]
     }
 
     fn state_transition(&self) -> Option<(Fp, Fp)> {
@@ -316,7 +329,10 @@ mod tests {
     #[test]
     fn bad_witness_is_rejected_by_the_circuit_and_by_new() {
         let good = witness(8, 4);
-        let public = StorageUpdateCircuit::new(good.clone()).unwrap().public_inputs()[0].clone();
+        let public = StorageUpdateCircuit::new(good.clone())
+            .unwrap()
+            .public_inputs()[0]
+            .clone();
         let mut w = good.clone();
         w.update.siblings[0] += Fp::ONE;
         assert!(StorageUpdateCircuit::new(w.clone()).is_err());
@@ -348,9 +364,15 @@ mod tests {
             }),
         };
         let other = storage_index_at(8, storage_slot_key(good.contract, Fp::from(5))).unwrap();
-        assert_ne!(other, good.update.index, "pick slots with different indices");
+        assert_ne!(
+            other, good.update.index,
+            "pick slots with different indices"
+        );
         assert!(mock(&circuit, circuit.public_inputs()[0].clone()).is_err());
-        assert!(key_is_provable(storage_slot_key(good.contract, good.slot_index)));
+        assert!(key_is_provable(storage_slot_key(
+            good.contract,
+            good.slot_index
+        )));
         assert!(!key_is_provable(-Fp::ONE));
     }
 
