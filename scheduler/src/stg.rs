@@ -344,3 +344,216 @@ pub fn list_graphs(dir: &Path) -> Result<Vec<(String, PathBuf)>, StgError> {
     graphs.sort();
     Ok(graphs)
 }
+
+/// A policy evaluated on the STG set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StgPolicy {
+    /// The static plan of [`list_schedule::plan`].
+    Heft,
+    /// The online critical-path-first policy (`Dispatch::Priority` with bottom levels),
+    /// simulated with [`sim`] on `P` identical workers in one domain with no stealing costs.
+    Dag,
+}
+
+impl StgPolicy {
+    /// The policy's name in reports: `heft` or `dag`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StgPolicy::Heft => "heft",
+            StgPolicy::Dag => "dag",
+        }
+    }
+}
+
+impl fmt::Display for StgPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Gaps of one policy on one processor count over the whole set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StgSummary {
+    /// The graph set (`"50"`).
+    pub set: String,
+    /// Processor count.
+    pub procs: usize,
+    /// Policy name ([`StgPolicy::name`]).
+    pub policy: String,
+    /// Number of graphs evaluated.
+    pub graphs: usize,
+    /// Mean of `(makespan - reference) / reference · 100` (reference: [`Optimum::reference`]).
+    pub mean_gap_pct: f64,
+    /// Largest such gap.
+    pub max_gap_pct: f64,
+    /// Graphs whose makespan equals the proven optimum.
+    pub optimal: usize,
+}
+
+/// The result of one graph on one processor count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StgGraphResult {
+    /// The graph, e.g. `50/rand0000.stg`.
+    pub graph: String,
+    /// Processor count.
+    pub procs: usize,
+    /// Policy name.
+    pub policy: String,
+    /// The policy's schedule length.
+    pub makespan: f64,
+    /// The optimum or its bounds.
+    pub optimum: Optimum,
+    /// `(makespan - reference) / reference · 100`.
+    pub gap_pct: f64,
+}
+
+impl StgGraphResult {
+    /// True when the makespan equals a proven optimum.
+    pub fn is_optimal(&self) -> bool {
+        matches!(self.optimum, Optimum::Proven(v) if (self.makespan - v).abs() <= 1e-9 * v.max(1.0))
+    }
+}
+
+/// Knobs of [`evaluate_graphs`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalOptions {
+    /// Evaluate only the first `limit` graphs (by name); `None` for all.
+    pub limit: Option<usize>,
+    /// Worker threads; 0 uses the machine's available parallelism.
+    pub threads: usize,
+    /// Search budget of the `heft` plans.
+    pub plan: PlanOptions,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions { limit: None, threads: 0, plan: PlanOptions::default() }
+    }
+}
+
+/// The schedule length `policy` reaches for `shape` on `procs` identical processors.
+pub fn schedule_length(
+    shape: &DagShape,
+    procs: usize,
+    policy: StgPolicy,
+    plan_options: &PlanOptions,
+) -> Result<f64, StgError> {
+    let fail = |e: &dyn fmt::Display| StgError::Evaluation(format!("{policy} on P = {procs}: {e}"));
+    match policy {
+        StgPolicy::Heft => {
+            let plan = list_schedule::plan_with(shape, procs, plan_options).map_err(|e| fail(&e))?;
+            list_schedule::validate_plan(shape, &plan).map_err(|e| fail(&e))?;
+            Ok(plan.makespan_s)
+        }
+        StgPolicy::Dag => {
+            let priority = analysis::bottom_levels(shape).map_err(|e| fail(&e))?;
+            let dispatch = Dispatch::Priority { priority, locality: true };
+            let report = sim::simulate(shape, &dispatch, &SimMachine::uniform(procs), 0)
+                .map_err(|e| fail(&e))?;
+            Ok(report.makespan_s)
+        }
+    }
+}
+
+/// Evaluates `policy` on every graph of the 50-task set under `dir` (the set's root, holding
+/// `50/` and `optimal/`) for each processor count in `procs`, and summarises the gaps.
+pub fn evaluate(dir: &Path, procs: &[usize], policy: StgPolicy) -> Result<Vec<StgSummary>, StgError> {
+    Ok(summarize(&evaluate_graphs(dir, procs, policy, &EvalOptions::default())?))
+}
+
+/// The per-graph results behind [`evaluate`], sorted by processor count then graph; the graphs
+/// are scheduled in parallel on `options.threads` threads.
+pub fn evaluate_graphs(
+    dir: &Path,
+    procs: &[usize],
+    policy: StgPolicy,
+    options: &EvalOptions,
+) -> Result<Vec<StgGraphResult>, StgError> {
+    let mut graphs = list_graphs(dir)?;
+    if graphs.is_empty() {
+        return Err(StgError::Evaluation(format!("no .stg files under {}", dir.join("50").display())));
+    }
+    if let Some(limit) = options.limit {
+        graphs.truncate(limit);
+    }
+    let shapes = graphs
+        .iter()
+        .map(|(name, path)| read_stg(path).map(|s| (name.clone(), s)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut jobs = Vec::new();
+    for &p in procs {
+        let table = read_optimal(dir, p)?;
+        for (k, (name, _)) in shapes.iter().enumerate() {
+            let optimum = table
+                .iter()
+                .find(|e| &e.graph == name)
+                .map(|e| e.optimum)
+                .ok_or_else(|| StgError::Evaluation(format!("no optimal length for {name} on P = {p}")))?;
+            jobs.push((k, p, optimum));
+        }
+    }
+
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    }
+    .min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: parking_lot::Mutex<Vec<Option<Result<StgGraphResult, StgError>>>> =
+        parking_lot::Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(k, p, optimum)) = jobs.get(j) else { break };
+                let (name, shape) = &shapes[k];
+                let result = schedule_length(shape, p, policy, &options.plan).map(|makespan| {
+                    let reference = optimum.reference();
+                    StgGraphResult {
+                        graph: name.clone(),
+                        procs: p,
+                        policy: policy.name().to_string(),
+                        makespan,
+                        optimum,
+                        gap_pct: (makespan - reference) / reference * 100.0,
+                    }
+                });
+                results.lock()[j] = Some(result);
+            });
+        }
+    });
+    let mut out = results
+        .into_inner()
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by(|a, b| a.procs.cmp(&b.procs).then_with(|| a.graph.cmp(&b.graph)));
+    Ok(out)
+}
+
+/// Summarises per-graph results by (policy, processor count), in order of first appearance.
+pub fn summarize(results: &[StgGraphResult]) -> Vec<StgSummary> {
+    let mut keys: Vec<(String, usize)> = Vec::new();
+    for r in results {
+        let key = (r.policy.clone(), r.procs);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(policy, procs)| {
+            let group: Vec<&StgGraphResult> =
+                results.iter().filter(|r| r.policy == policy && r.procs == procs).collect();
+            let graphs = group.len();
+            StgSummary {
+                set: "50".to_string(),
+                procs,
+                policy,
+                graphs,
+                mean_gap_pct: group.iter().map(|r| r.gap_pct).sum::<f64>() / graphs as f64,
+                max_gap_pct: group.iter().map(|r| r.gap_pct).fold(0.0, f64::max),
+                optimal: group.iter().filter(|r| r.is_optimal()).count(),
+            }
+        })
+        .collect()
+}
