@@ -386,7 +386,7 @@ pub struct StgSummary {
     pub mean_gap_pct: f64,
     /// Largest such gap.
     pub max_gap_pct: f64,
-    /// Graphs whose makespan equals the proven optimum.
+    /// Graphs whose makespan is provably optimal ([`StgGraphResult::is_optimal`]).
     pub optimal: usize,
 }
 
@@ -405,12 +405,16 @@ pub struct StgGraphResult {
     pub optimum: Optimum,
     /// `(makespan - reference) / reference · 100`.
     pub gap_pct: f64,
+    /// This crate's own bound, [`list_schedule::makespan_lower_bound`]: when the makespan
+    /// reaches it the schedule is optimal even if the table only knows bounds.
+    pub own_lower_bound: f64,
 }
 
 impl StgGraphResult {
-    /// True when the makespan equals a proven optimum.
+    /// True when the makespan is provably optimal: it equals the proven optimum, or the table's
+    /// lower bound when the optimum is unknown (reaching a lower bound is a proof).
     pub fn is_optimal(&self) -> bool {
-        matches!(self.optimum, Optimum::Proven(v) if (self.makespan - v).abs() <= 1e-9 * v.max(1.0))
+        (self.makespan - self.optimum.reference()).abs() <= 1e-9 * self.makespan.max(1.0)
     }
 }
 
@@ -507,16 +511,19 @@ pub fn evaluate_graphs(
                 let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(&(k, p, optimum)) = jobs.get(j) else { break };
                 let (name, shape) = &shapes[k];
-                let result = schedule_length(shape, p, policy, &options.plan).map(|makespan| {
+                let result = schedule_length(shape, p, policy, &options.plan).and_then(|makespan| {
                     let reference = optimum.reference();
-                    StgGraphResult {
+                    let own_lower_bound = list_schedule::makespan_lower_bound(shape, p)
+                        .map_err(|e| StgError::Evaluation(format!("{name}: {e}")))?;
+                    Ok(StgGraphResult {
                         graph: name.clone(),
                         procs: p,
                         policy: policy.name().to_string(),
                         makespan,
                         optimum,
                         gap_pct: (makespan - reference) / reference * 100.0,
-                    }
+                        own_lower_bound,
+                    })
                 });
                 results.lock()[j] = Some(result);
             });
