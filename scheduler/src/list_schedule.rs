@@ -147,13 +147,25 @@ impl Problem {
         }
         if topo.len() != n {
             let task = (0..n).find(|&i| remaining[i] > 0).unwrap_or(0);
-            return Err(CycleError { task, name: shape.tasks[task].name.clone() }.into());
+            return Err(CycleError {
+                task,
+                name: shape.tasks[task].name.clone(),
+            }
+            .into());
         }
         let mut topo_pos = vec![0; n];
         for (k, &t) in topo.iter().enumerate() {
             topo_pos[t] = k;
         }
-        Ok(Problem { n, cap: workers.max(1), dur, preds, succs, topo_pos, topo })
+        Ok(Problem {
+            n,
+            cap: workers.max(1),
+            dur,
+            preds,
+            succs,
+            topo_pos,
+            topo,
+        })
     }
 
     fn bottom_levels(&self) -> Vec<f64> {
@@ -168,13 +180,20 @@ impl Problem {
     fn top_levels(&self) -> Vec<f64> {
         let mut tl = vec![0.0; self.n];
         for &t in &self.topo {
-            tl[t] = self.preds[t].iter().map(|&p| tl[p] + self.dur[p]).fold(0.0, f64::max);
+            tl[t] = self.preds[t]
+                .iter()
+                .map(|&p| tl[p] + self.dur[p])
+                .fold(0.0, f64::max);
         }
         tl
     }
 
     fn makespan(&self, starts: &[f64]) -> f64 {
-        starts.iter().zip(&self.dur).map(|(s, d)| s + d).fold(0.0, f64::max)
+        starts
+            .iter()
+            .zip(&self.dur)
+            .map(|(s, d)| s + d)
+            .fold(0.0, f64::max)
     }
 }
 
@@ -228,7 +247,10 @@ fn graham(pb: &Problem, priority: &[f64]) -> (Vec<f64>, Vec<usize>) {
             }
             None => {
                 // Nothing is ready yet: idle workers wait for the next release.
-                let next = released.iter().map(|&task| ready_at[task]).fold(f64::INFINITY, f64::min);
+                let next = released
+                    .iter()
+                    .map(|&task| ready_at[task])
+                    .fold(f64::INFINITY, f64::min);
                 for f in free_at.iter_mut() {
                     if *f < next {
                         *f = next;
@@ -257,7 +279,13 @@ struct Profile {
 
 impl Profile {
     fn new(cap: usize) -> Profile {
-        Profile { cap, times: vec![0.0], usage: vec![0], intervals: Vec::new(), zeros: Vec::new() }
+        Profile {
+            cap,
+            times: vec![0.0],
+            usage: vec![0],
+            intervals: Vec::new(),
+            zeros: Vec::new(),
+        }
     }
 
     fn reset(&mut self) {
@@ -276,7 +304,10 @@ impl Profile {
 
     /// Tasks running strictly around instant `t`.
     fn strictly_around(&self, t: f64) -> usize {
-        self.intervals.iter().filter(|&&(s, e)| s < t && t < e).count()
+        self.intervals
+            .iter()
+            .filter(|&&(s, e)| s < t && t < e)
+            .count()
     }
 
     /// Earliest start `>= ready` of a task of length `d > 0` that keeps usage below capacity,
@@ -316,7 +347,9 @@ impl Profile {
                     .zeros
                     .iter()
                     .copied()
-                    .filter(|&z| cand < z && z < cand + d && self.strictly_around(z) + 1 >= self.cap)
+                    .filter(|&z| {
+                        cand < z && z < cand + d && self.strictly_around(z) + 1 >= self.cap
+                    })
                     .fold(f64::INFINITY, f64::min);
                 if blocked.is_finite() {
                     from = blocked;
@@ -328,8 +361,12 @@ impl Profile {
             if self.strictly_around(ready) < self.cap {
                 return ready;
             }
-            let mut ends: Vec<f64> =
-                self.intervals.iter().map(|&(_, e)| e).filter(|&e| e > ready).collect();
+            let mut ends: Vec<f64> = self
+                .intervals
+                .iter()
+                .map(|&(_, e)| e)
+                .filter(|&e| e > ready)
+                .collect();
             ends.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
             ends.into_iter()
                 .find(|&e| self.strictly_around(e) < self.cap)
@@ -376,7 +413,10 @@ fn serial(
     profile.reset();
     let mut makespan = 0.0f64;
     for &t in list {
-        let ready = preds[t].iter().map(|&p| starts[p] + dur[p]).fold(0.0, f64::max);
+        let ready = preds[t]
+            .iter()
+            .map(|&p| starts[p] + dur[p])
+            .fold(0.0, f64::max);
         let s = profile.earliest(ready, dur[t]);
         profile.insert(s, dur[t]);
         starts[t] = s;
@@ -411,7 +451,11 @@ fn sort_by_start(pb: &Problem, starts: &[f64], order: &mut Vec<TaskIndex>) {
         starts[a]
             .partial_cmp(&starts[b])
             .unwrap_or(Ordering::Equal)
-            .then((starts[a] + pb.dur[a]).partial_cmp(&(starts[b] + pb.dur[b])).unwrap_or(Ordering::Equal))
+            .then(
+                (starts[a] + pb.dur[a])
+                    .partial_cmp(&(starts[b] + pb.dur[b]))
+                    .unwrap_or(Ordering::Equal),
+            )
             .then(pb.topo_pos[a].cmp(&pb.topo_pos[b]))
     });
 }
@@ -429,9 +473,15 @@ fn justify(pb: &Problem, ws: &mut Workspace, starts: &mut [f64]) -> f64 {
             .then(starts[b].partial_cmp(&starts[a]).unwrap_or(Ordering::Equal))
             .then(pb.topo_pos[b].cmp(&pb.topo_pos[a]))
     });
-    let back = serial(&pb.dur, &pb.succs, &ws.order, &mut ws.profile, &mut ws.rev_starts);
-    for t in 0..pb.n {
-        starts[t] = back - ws.rev_starts[t] - pb.dur[t];
+    let back = serial(
+        &pb.dur,
+        &pb.succs,
+        &ws.order,
+        &mut ws.profile,
+        &mut ws.rev_starts,
+    );
+    for ((s, r), d) in starts.iter_mut().zip(&ws.rev_starts).zip(&pb.dur) {
+        *s = back - r - d;
     }
     // Forward: tasks in order of the right-justified starts.
     let mut order = std::mem::take(&mut ws.order);
@@ -545,7 +595,11 @@ pub fn makespan_lower_bound(shape: &DagShape, workers: usize) -> Result<f64, Pla
     let (bl, tl) = (pb.bottom_levels(), pb.top_levels());
     // The sum of all costs is a schedule length on one worker, hence an upper bound that caps
     // the scan.
-    let ub: f64 = pb.dur.iter().sum::<f64>().max(bl.iter().copied().fold(0.0, f64::max));
+    let ub: f64 = pb
+        .dur
+        .iter()
+        .sum::<f64>()
+        .max(bl.iter().copied().fold(0.0, f64::max));
     Ok(lower_bound_of(&pb, &bl, &tl, ub))
 }
 
@@ -568,7 +622,12 @@ fn to_plan(pb: &Problem, starts: &[f64]) -> StaticPlan {
         let s = starts[t];
         let w = (0..pb.cap)
             .filter(|&w| last_end[w] <= s)
-            .max_by(|&a, &b| last_end[a].partial_cmp(&last_end[b]).unwrap_or(Ordering::Equal).then(b.cmp(&a)))
+            .max_by(|&a, &b| {
+                last_end[a]
+                    .partial_cmp(&last_end[b])
+                    .unwrap_or(Ordering::Equal)
+                    .then(b.cmp(&a))
+            })
             .expect("a feasible schedule never needs more than `workers` workers");
         last_end[w] = s + pb.dur[t];
         plan.worker_of[t] = w;
@@ -649,7 +708,10 @@ pub fn plan_with(
 ) -> Result<StaticPlan, PlanError> {
     let pb = Problem::new(shape, workers)?;
     if pb.n == 0 {
-        return Ok(StaticPlan { order_per_worker: vec![Vec::new(); pb.cap], ..Default::default() });
+        return Ok(StaticPlan {
+            order_per_worker: vec![Vec::new(); pb.cap],
+            ..Default::default()
+        });
     }
     let bl = pb.bottom_levels();
     let tl = pb.top_levels();
@@ -658,7 +720,11 @@ pub fn plan_with(
     // Construction: Graham and serial decoding of several rules, each justified.
     let mut best_starts = graham(&pb, &bl).0;
     let mut best_ms = pb.makespan(&best_starts);
-    let consider = |starts: &mut Vec<f64>, ms: f64, ws: &mut Workspace, best_starts: &mut Vec<f64>, best_ms: &mut f64| {
+    let consider = |starts: &mut Vec<f64>,
+                    ms: f64,
+                    ws: &mut Workspace,
+                    best_starts: &mut Vec<f64>,
+                    best_ms: &mut f64| {
         let ms = justify_fully(&pb, ws, starts, ms);
         if ms < *best_ms {
             *best_ms = ms;
@@ -674,11 +740,19 @@ pub fn plan_with(
         bl.clone(),
         (0..pb.n).map(|i| bl[i] * 4.0 * max_tl - tl[i]).collect(),
         (0..pb.n).map(|i| bl[i] * 4.0 * max_tl + tl[i]).collect(),
-        (0..pb.n).map(|i| bl[i] * 2.0 * n + pb.succs[i].len() as f64).collect(),
-        (0..pb.n).map(|i| bl[i] * 2.0 * n + descendants[i] as f64).collect(),
+        (0..pb.n)
+            .map(|i| bl[i] * 2.0 * n + pb.succs[i].len() as f64)
+            .collect(),
+        (0..pb.n)
+            .map(|i| bl[i] * 2.0 * n + descendants[i] as f64)
+            .collect(),
         (0..pb.n).map(|i| bl[i] + tl[i]).collect(),
-        (0..pb.n).map(|i| descendants[i] as f64 * 4.0 * max_bl + bl[i]).collect(),
-        (0..pb.n).map(|i| pb.dur[i] * 4.0 * max_bl + bl[i]).collect(),
+        (0..pb.n)
+            .map(|i| descendants[i] as f64 * 4.0 * max_bl + bl[i])
+            .collect(),
+        (0..pb.n)
+            .map(|i| pb.dur[i] * 4.0 * max_bl + bl[i])
+            .collect(),
         (0..pb.n).map(|i| -tl[i] * 4.0 * max_bl + bl[i]).collect(),
     ];
     let mut starts = vec![0.0; pb.n];
@@ -693,7 +767,15 @@ pub fn plan_with(
 
     let lb = lower_bound_of(&pb, &bl, &tl, best_ms);
     if best_ms > lb && options.max_iterations > 0 {
-        local_search(&pb, &bl, lb, options, &mut ws, &mut best_starts, &mut best_ms);
+        local_search(
+            &pb,
+            &bl,
+            lb,
+            options,
+            &mut ws,
+            &mut best_starts,
+            &mut best_ms,
+        );
     }
     Ok(to_plan(&pb, &best_starts))
 }
@@ -712,7 +794,9 @@ fn descendant_counts(pb: &Problem) -> Vec<usize> {
         }
         sets[t] = set;
     }
-    sets.iter().map(|s| s.iter().map(|w| w.count_ones() as usize).sum()).collect()
+    sets.iter()
+        .map(|s| s.iter().map(|w| w.count_ones() as usize).sum())
+        .collect()
 }
 
 /// Moves the task at position `from` of a topological list to a random position between its
@@ -721,7 +805,12 @@ fn random_shift(pb: &Problem, list: &mut Vec<TaskIndex>, pos: &mut [usize], rng:
     let from = rng.gen_range(0..list.len());
     let t = list[from];
     let lo = pb.preds[t].iter().map(|&p| pos[p] + 1).max().unwrap_or(0);
-    let hi = pb.succs[t].iter().map(|&s| pos[s]).min().unwrap_or(list.len()) - 1;
+    let hi = pb.succs[t]
+        .iter()
+        .map(|&s| pos[s])
+        .min()
+        .unwrap_or(list.len())
+        - 1;
     if lo >= hi {
         return;
     }
@@ -761,7 +850,11 @@ fn local_search(
             pos[t] = k;
         }
         // Small kicks mostly, sometimes a bigger one to leave a plateau.
-        let moves = if rng.gen_bool(0.8) { rng.gen_range(1..=2) } else { rng.gen_range(3..=6) };
+        let moves = if rng.gen_bool(0.8) {
+            rng.gen_range(1..=2)
+        } else {
+            rng.gen_range(3..=6)
+        };
         for _ in 0..moves {
             random_shift(pb, &mut cand, &mut pos, &mut rng);
         }
@@ -783,8 +876,10 @@ fn local_search(
         }
         if since_best >= options.restart_after {
             // Restart from a noisy critical-path order.
-            let noisy: Vec<f64> =
-                bl.iter().map(|&b| b * (1.0 + rng.gen_range(-0.3..0.3))).collect();
+            let noisy: Vec<f64> = bl
+                .iter()
+                .map(|&b| b * (1.0 + rng.gen_range(-0.3..0.3)))
+                .collect();
             cur_list = priority_list(pb, &noisy);
             let ms = serial(&pb.dur, &pb.preds, &cur_list, &mut ws.profile, &mut starts);
             cur_ms = justify_fully(pb, ws, &mut starts, ms);
@@ -818,7 +913,10 @@ pub fn validate_plan(shape: &DagShape, plan: &StaticPlan) -> Result<(), String> 
         ));
     }
     if shape.preds.len() != n {
-        return Err(format!("shape has {n} tasks but {} predecessor lists", shape.preds.len()));
+        return Err(format!(
+            "shape has {n} tasks but {} predecessor lists",
+            shape.preds.len()
+        ));
     }
     let scale = plan.makespan_s.abs().max(1.0);
     let tol = 1e-9 * scale;
@@ -831,7 +929,10 @@ pub fn validate_plan(shape: &DagShape, plan: &StaticPlan) -> Result<(), String> 
                 return Err(format!("worker {w} lists task {t}, out of range 0..{n}"));
             }
             if seen[t] {
-                return Err(format!("task {t} ({}) is listed twice", shape.tasks[t].name));
+                return Err(format!(
+                    "task {t} ({}) is listed twice",
+                    shape.tasks[t].name
+                ));
             }
             seen[t] = true;
             if plan.worker_of[t] != w {
@@ -853,7 +954,10 @@ pub fn validate_plan(shape: &DagShape, plan: &StaticPlan) -> Result<(), String> 
         }
     }
     if let Some(t) = seen.iter().position(|s| !s) {
-        return Err(format!("task {t} ({}) is not scheduled", shape.tasks[t].name));
+        return Err(format!(
+            "task {t} ({}) is not scheduled",
+            shape.tasks[t].name
+        ));
     }
     for (t, ps) in shape.preds.iter().enumerate() {
         for &p in ps {
@@ -873,7 +977,10 @@ pub fn validate_plan(shape: &DagShape, plan: &StaticPlan) -> Result<(), String> 
     }
     let last = (0..n).map(finish).fold(0.0, f64::max);
     if (last - plan.makespan_s).abs() > tol {
-        return Err(format!("makespan is {} but the last task ends at {last}", plan.makespan_s));
+        return Err(format!(
+            "makespan is {} but the last task ends at {last}",
+            plan.makespan_s
+        ));
     }
     Ok(())
 }
@@ -921,7 +1028,11 @@ mod tests {
         let lb = analysis::lower_bound(shape, workers).unwrap();
         let own = makespan_lower_bound(shape, workers).unwrap();
         assert!(own >= lb - 1e-9);
-        assert!(plan.makespan_s >= own - 1e-9, "{} < bound {own}", plan.makespan_s);
+        assert!(
+            plan.makespan_s >= own - 1e-9,
+            "{} < bound {own}",
+            plan.makespan_s
+        );
         let bl = analysis::bottom_levels(shape).unwrap();
         let plain = list_schedule(shape, workers, &bl);
         validate_plan(shape, &plain).unwrap();
@@ -1025,11 +1136,25 @@ mod tests {
         let good = plan(&shape, 2);
         let mut bad = good.clone();
         bad.makespan_s += 1.0;
-        assert!(validate_plan(&shape, &bad).unwrap_err().contains("makespan"));
+        assert!(validate_plan(&shape, &bad)
+            .unwrap_err()
+            .contains("makespan"));
         let mut bad = good.clone();
-        let t = bad.order_per_worker.iter().flatten().copied().next().unwrap();
-        bad.order_per_worker.iter_mut().find(|l| !l.is_empty()).unwrap().retain(|&x| x != t);
-        assert!(validate_plan(&shape, &bad).unwrap_err().contains("not scheduled"));
+        let t = bad
+            .order_per_worker
+            .iter()
+            .flatten()
+            .copied()
+            .next()
+            .unwrap();
+        bad.order_per_worker
+            .iter_mut()
+            .find(|l| !l.is_empty())
+            .unwrap()
+            .retain(|&x| x != t);
+        assert!(validate_plan(&shape, &bad)
+            .unwrap_err()
+            .contains("not scheduled"));
         let mut bad = good.clone();
         let late = (0..12).find(|&t| !shape.preds[t].is_empty()).unwrap();
         bad.start_s[late] = 0.0;
@@ -1041,7 +1166,10 @@ mod tests {
         let mut shape = random_dag(3, 0.0, 0);
         shape.preds = vec![vec![2], vec![0], vec![1]];
         shape.succs = vec![vec![1], vec![2], vec![0]];
-        assert!(matches!(plan_with(&shape, 2, &PlanOptions::default()), Err(PlanError::Cycle(_))));
+        assert!(matches!(
+            plan_with(&shape, 2, &PlanOptions::default()),
+            Err(PlanError::Cycle(_))
+        ));
         let mut shape = random_dag(3, 0.0, 0);
         shape.tasks[1].cost_s = f64::NAN;
         let err = plan_with(&shape, 2, &PlanOptions::default()).unwrap_err();

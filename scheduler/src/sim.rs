@@ -85,7 +85,11 @@ impl SimMachine {
     /// `workers` workers in `domains` NUMA domains, paying `remote_steal_penalty_s` per task run
     /// away from its home domain.
     pub fn numa(workers: usize, domains: usize, remote_steal_penalty_s: f64) -> SimMachine {
-        SimMachine { domains, remote_steal_penalty_s, ..SimMachine::uniform(workers) }
+        SimMachine {
+            domains,
+            remote_steal_penalty_s,
+            ..SimMachine::uniform(workers)
+        }
     }
 
     /// The domain of a worker.
@@ -105,7 +109,10 @@ impl SimMachine {
             return bad("machine has no workers".into());
         }
         if self.domains == 0 || self.domains > self.workers {
-            return bad(format!("{} domains for {} workers", self.domains, self.workers));
+            return bad(format!(
+                "{} domains for {} workers",
+                self.domains, self.workers
+            ));
         }
         for (what, v) in [
             ("remote_steal_penalty_s", self.remote_steal_penalty_s),
@@ -116,7 +123,10 @@ impl SimMachine {
             }
         }
         if !(0.0..=1.0).contains(&self.serial_fraction) {
-            return bad(format!("serial_fraction = {} must lie in [0, 1]", self.serial_fraction));
+            return bad(format!(
+                "serial_fraction = {} must lie in [0, 1]",
+                self.serial_fraction
+            ));
         }
         Ok(())
     }
@@ -168,7 +178,8 @@ pub struct SimReport {
     pub busy_s: Vec<f64>,
     /// Time each worker spent idle (or stealing) before the makespan, in seconds.
     pub idle_s: Vec<f64>,
-    /// Tasks taken from another queue of the same domain.
+    /// Tasks taken from another worker's queue in the same domain (only under `Fifo`: under
+    /// `Priority` the workers of a domain share one queue).
     pub local_steals: usize,
     /// Tasks taken from a queue of another domain.
     pub remote_steals: usize,
@@ -226,15 +237,30 @@ impl PartialOrd for Ready {
 }
 impl Ord for Ready {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.priority.total_cmp(&other.priority).then(other.task.cmp(&self.task))
+        self.priority
+            .total_cmp(&other.priority)
+            .then(other.task.cmp(&self.task))
     }
 }
 
 /// Where ready tasks wait, per policy.
 enum Queues<'a> {
-    Fifo { injector: VecDeque<TaskIndex>, deques: Vec<VecDeque<TaskIndex>>, rng: ChaCha8Rng },
-    Priority { per_domain: Vec<BinaryHeap<Ready>>, priority: &'a [f64], locality: bool, next_root: usize },
-    Plan { lists: &'a [Vec<TaskIndex>], next: Vec<usize> },
+    Fifo {
+        injector: VecDeque<TaskIndex>,
+        deques: Vec<VecDeque<TaskIndex>>,
+        // Boxed: the generator's state is large next to the other variants.
+        rng: Box<ChaCha8Rng>,
+    },
+    Priority {
+        per_domain: Vec<BinaryHeap<Ready>>,
+        priority: &'a [f64],
+        locality: bool,
+        next_root: usize,
+    },
+    Plan {
+        lists: &'a [Vec<TaskIndex>],
+        next: Vec<usize>,
+    },
 }
 
 /// Simulates `dispatch` of `shape` on `machine`; `seed` drives the only random choice (the
@@ -276,7 +302,11 @@ pub fn simulate(
             )));
         }
     }
-    let checked = DagShape { tasks: shape.tasks.clone(), preds: shape.preds.clone(), succs };
+    let checked = DagShape {
+        tasks: shape.tasks.clone(),
+        preds: shape.preds.clone(),
+        succs,
+    };
     let lower_bound_s = analysis::lower_bound(&checked, machine.workers)?;
 
     let mut report = match dispatch {
@@ -285,7 +315,7 @@ pub fn simulate(
             let queues = Queues::Fifo {
                 injector: VecDeque::new(),
                 deques: vec![VecDeque::new(); machine.workers],
-                rng: ChaCha8Rng::seed_from_u64(seed),
+                rng: Box::new(ChaCha8Rng::seed_from_u64(seed)),
             };
             EventSim::new(&checked, machine, queues).run()?
         }
@@ -297,7 +327,9 @@ pub fn simulate(
                 )));
             }
             if let Some(t) = priority.iter().position(|p| p.is_nan()) {
-                return Err(SimError::InvalidDispatch(format!("priority of task {t} is NaN")));
+                return Err(SimError::InvalidDispatch(format!(
+                    "priority of task {t} is NaN"
+                )));
             }
             let queues = Queues::Priority {
                 per_domain: vec![BinaryHeap::new(); machine.domains],
@@ -317,7 +349,11 @@ pub fn simulate(
         }
     };
     report.lower_bound_s = lower_bound_s;
-    report.efficiency = if report.makespan_s > 0.0 { lower_bound_s / report.makespan_s } else { 1.0 };
+    report.efficiency = if report.makespan_s > 0.0 {
+        lower_bound_s / report.makespan_s
+    } else {
+        1.0
+    };
     Ok(report)
 }
 
@@ -333,15 +369,21 @@ fn check_plan(plan: &StaticPlan, n: usize, machine: &SimMachine) -> Result<(), S
     for list in &plan.order_per_worker {
         for &t in list {
             if t >= n {
-                return Err(SimError::InvalidDispatch(format!("plan lists task {t}, out of range 0..{n}")));
+                return Err(SimError::InvalidDispatch(format!(
+                    "plan lists task {t}, out of range 0..{n}"
+                )));
             }
             if std::mem::replace(&mut seen[t], true) {
-                return Err(SimError::InvalidDispatch(format!("plan lists task {t} twice")));
+                return Err(SimError::InvalidDispatch(format!(
+                    "plan lists task {t} twice"
+                )));
             }
         }
     }
     match seen.iter().position(|s| !s) {
-        Some(t) => Err(SimError::InvalidDispatch(format!("plan does not list task {t}"))),
+        Some(t) => Err(SimError::InvalidDispatch(format!(
+            "plan does not list task {t}"
+        ))),
         None => Ok(()),
     }
 }
@@ -349,7 +391,16 @@ fn check_plan(plan: &StaticPlan, n: usize, machine: &SimMachine) -> Result<(), S
 fn empty_report(n: usize, workers: usize) -> SimReport {
     SimReport {
         makespan_s: 0.0,
-        tasks: vec![SimTask { start_s: 0.0, end_s: 0.0, worker: 0, threads: 1, remote: false }; n],
+        tasks: vec![
+            SimTask {
+                start_s: 0.0,
+                end_s: 0.0,
+                worker: 0,
+                threads: 1,
+                remote: false
+            };
+            n
+        ],
         busy_s: vec![0.0; workers],
         idle_s: vec![0.0; workers],
         local_steals: 0,
@@ -359,10 +410,17 @@ fn empty_report(n: usize, workers: usize) -> SimReport {
     }
 }
 
-fn sequential(shape: &DagShape, order: &[TaskIndex], machine: &SimMachine) -> Result<SimReport, SimError> {
+fn sequential(
+    shape: &DagShape,
+    order: &[TaskIndex],
+    machine: &SimMachine,
+) -> Result<SimReport, SimError> {
     let n = shape.len();
     if order.len() != n {
-        return Err(SimError::InvalidDispatch(format!("order lists {} tasks for {n}", order.len())));
+        return Err(SimError::InvalidDispatch(format!(
+            "order lists {} tasks for {n}",
+            order.len()
+        )));
     }
     let mut done = vec![false; n];
     let mut report = empty_report(n, machine.workers);
@@ -381,7 +439,13 @@ fn sequential(shape: &DagShape, order: &[TaskIndex], machine: &SimMachine) -> Re
         }
         let threads = shape.tasks[t].max_threads.clamp(1, machine.workers);
         let run = shape.tasks[t].cost_s / machine.speedup(threads);
-        report.tasks[t] = SimTask { start_s: now, end_s: now + run, worker: 0, threads, remote: false };
+        report.tasks[t] = SimTask {
+            start_s: now,
+            end_s: now + run,
+            worker: 0,
+            threads,
+            remote: false,
+        };
         for b in &mut report.busy_s[..threads] {
             *b += run;
         }
@@ -415,7 +479,11 @@ impl<'a> EventSim<'a> {
             machine,
             queues,
             missing: shape.preds.iter().map(Vec::len).collect(),
-            home: shape.tasks.iter().map(|t| t.locality.map(|d| d % machine.domains)).collect(),
+            home: shape
+                .tasks
+                .iter()
+                .map(|t| t.locality.map(|d| d % machine.domains))
+                .collect(),
             idle: vec![true; machine.workers],
             events: BinaryHeap::new(),
             report: empty_report(n, machine.workers),
@@ -429,13 +497,22 @@ impl<'a> EventSim<'a> {
         if self.home[task].is_none() {
             self.home[task] = from_domain;
         }
-        let hinted = self.shape.tasks[task].locality.map(|d| d % self.machine.domains);
+        let hinted = self.shape.tasks[task]
+            .locality
+            .map(|d| d % self.machine.domains);
         match &mut self.queues {
-            Queues::Fifo { injector, deques, .. } => match from {
+            Queues::Fifo {
+                injector, deques, ..
+            } => match from {
                 Some(w) => deques[w].push_back(task),
                 None => injector.push_back(task),
             },
-            Queues::Priority { per_domain, priority, locality, next_root } => {
+            Queues::Priority {
+                per_domain,
+                priority,
+                locality,
+                next_root,
+            } => {
                 let domain = match (*locality, hinted, from_domain) {
                     (true, Some(d), _) => d,
                     (_, _, Some(d)) => d,
@@ -444,7 +521,10 @@ impl<'a> EventSim<'a> {
                         (*next_root - 1) % per_domain.len()
                     }
                 };
-                per_domain[domain].push(Ready { priority: priority[task], task });
+                per_domain[domain].push(Ready {
+                    priority: priority[task],
+                    task,
+                });
             }
             // Plan workers look at their own lists; nothing to queue.
             Queues::Plan { .. } => {}
@@ -456,7 +536,11 @@ impl<'a> EventSim<'a> {
         let machine = self.machine;
         let my_domain = machine.domain_of(w);
         match &mut self.queues {
-            Queues::Fifo { injector, deques, rng } => {
+            Queues::Fifo {
+                injector,
+                deques,
+                rng,
+            } => {
                 if let Some(t) = deques[w].pop_front().or_else(|| injector.pop_front()) {
                     return Some((t, 0.0));
                 }
@@ -481,7 +565,8 @@ impl<'a> EventSim<'a> {
                     .filter(|&d| d != my_domain)
                     .filter_map(|d| per_domain[d].peek().map(|r| (d, *r)))
                     .max_by(|a, b| {
-                        a.1.cmp(&b.1).then(my_domain.abs_diff(b.0).cmp(&my_domain.abs_diff(a.0)))
+                        a.1.cmp(&b.1)
+                            .then(my_domain.abs_diff(b.0).cmp(&my_domain.abs_diff(a.0)))
                     })?
                     .0;
                 let r = per_domain[victim].pop()?;
@@ -518,17 +603,32 @@ impl<'a> EventSim<'a> {
                 if let Some((task, latency)) = self.acquire(w) {
                     let domain = self.machine.domain_of(w);
                     let remote = self.home[task].is_some_and(|h| h != domain);
-                    let penalty = if remote { self.machine.remote_steal_penalty_s } else { 0.0 };
+                    let penalty = if remote {
+                        self.machine.remote_steal_penalty_s
+                    } else {
+                        0.0
+                    };
                     let run = self.shape.tasks[task].cost_s + penalty;
                     let start = now + latency;
-                    self.report.tasks[task] =
-                        SimTask { start_s: start, end_s: start + run, worker: w, threads: 1, remote };
+                    self.report.tasks[task] = SimTask {
+                        start_s: start,
+                        end_s: start + run,
+                        worker: w,
+                        threads: 1,
+                        remote,
+                    };
                     self.report.busy_s[w] += run;
                     self.idle[w] = false;
-                    self.events.push(Reverse(Event { time: start + run, worker: w, task }));
+                    self.events.push(Reverse(Event {
+                        time: start + run,
+                        worker: w,
+                        task,
+                    }));
                 }
             }
-            let Some(Reverse(first)) = self.events.pop() else { break };
+            let Some(Reverse(first)) = self.events.pop() else {
+                break;
+            };
             now = first.time;
             let mut batch = vec![first];
             while let Some(Reverse(e)) = self.events.peek() {
@@ -557,14 +657,28 @@ impl<'a> EventSim<'a> {
                     .iter()
                     .zip(next)
                     .enumerate()
-                    .filter_map(|(w, (list, &k))| list.get(k).map(|&t| format!("worker {w} waits on task {t} ({})", self.shape.tasks[t].name)))
+                    .filter_map(|(w, (list, &k))| {
+                        list.get(k).map(|&t| {
+                            format!(
+                                "worker {w} waits on task {t} ({})",
+                                self.shape.tasks[t].name
+                            )
+                        })
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 _ => String::from("no worker can run any remaining task"),
             };
-            return Err(SimError::Deadlock(format!("{finished} of {n} tasks finished; {stuck}")));
+            return Err(SimError::Deadlock(format!(
+                "{finished} of {n} tasks finished; {stuck}"
+            )));
         }
-        self.report.makespan_s = self.report.tasks.iter().map(|t| t.end_s).fold(now, f64::max);
+        self.report.makespan_s = self
+            .report
+            .tasks
+            .iter()
+            .map(|t| t.end_s)
+            .fold(now, f64::max);
         let makespan = self.report.makespan_s;
         for (idle, busy) in self.report.idle_s.iter_mut().zip(&self.report.busy_s) {
             *idle = (makespan - busy).max(0.0);

@@ -68,7 +68,11 @@ pub enum StgError {
 }
 
 fn parse_error(origin: &str, line: usize, message: impl Into<String>) -> StgError {
-    StgError::Parse { origin: origin.to_string(), line, message: message.into() }
+    StgError::Parse {
+        origin: origin.to_string(),
+        line,
+        message: message.into(),
+    }
 }
 
 /// Parses the text of one `.stg` file into a [`DagShape`]; `origin` names the file in errors.
@@ -84,8 +88,9 @@ pub fn parse_stg(text: &str, origin: &str) -> Result<DagShape, StgError> {
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
     let last_line = text.lines().count();
 
-    let (count_line, count_text) =
-        lines.next().ok_or_else(|| parse_error(origin, 1, "empty file: expected the task count"))?;
+    let (count_line, count_text) = lines
+        .next()
+        .ok_or_else(|| parse_error(origin, 1, "empty file: expected the task count"))?;
     let mut tokens = count_text.split_whitespace();
     let n: usize = parse_token(tokens.next(), origin, count_line, "task count")?;
     if let Some(extra) = tokens.next() {
@@ -204,13 +209,21 @@ fn parse_token<T: std::str::FromStr>(
     what: &str,
 ) -> Result<T, StgError> {
     let token = token.ok_or_else(|| parse_error(origin, line, format!("missing {what}")))?;
-    token.parse().map_err(|_| parse_error(origin, line, format!("bad {what} `{token}`: not a valid number")))
+    token.parse().map_err(|_| {
+        parse_error(
+            origin,
+            line,
+            format!("bad {what} `{token}`: not a valid number"),
+        )
+    })
 }
 
 /// Reads and parses one `.stg` file.
 pub fn read_stg(path: &Path) -> Result<DagShape, StgError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| StgError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| StgError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_stg(&text, &path.display().to_string())
 }
 
@@ -289,7 +302,11 @@ pub fn parse_optimal(text: &str, origin: &str) -> Result<Vec<OptimumEntry>, StgE
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
             } else {
-                Err(parse_error(origin, line, format!("{what} must be a non-negative number")))
+                Err(parse_error(
+                    origin,
+                    line,
+                    format!("{what} must be a non-negative number"),
+                ))
             }
         };
         let optimum = if fields.len() == 3 {
@@ -306,7 +323,11 @@ pub fn parse_optimal(text: &str, origin: &str) -> Result<Vec<OptimumEntry>, StgE
             }
             Optimum::Bounds { lower, upper }
         };
-        entries.push(OptimumEntry { graph: fields[0].to_string(), procs, optimum });
+        entries.push(OptimumEntry {
+            graph: fields[0].to_string(),
+            procs,
+            optimum,
+        });
     }
     Ok(entries)
 }
@@ -314,8 +335,10 @@ pub fn parse_optimal(text: &str, origin: &str) -> Result<Vec<OptimumEntry>, StgE
 /// Reads `optimal/Case50_{procs}_OPT.csv` under the set's root `dir`.
 pub fn read_optimal(dir: &Path, procs: usize) -> Result<Vec<OptimumEntry>, StgError> {
     let path = dir.join("optimal").join(format!("Case50_{procs}_OPT.csv"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|source| StgError::Io { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path).map_err(|source| StgError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let entries = parse_optimal(&text, &path.display().to_string())?;
     if let Some(bad) = entries.iter().find(|e| e.procs != procs) {
         return Err(StgError::Evaluation(format!(
@@ -332,10 +355,16 @@ pub fn read_optimal(dir: &Path, procs: usize) -> Result<Vec<OptimumEntry>, StgEr
 /// sorted by name.
 pub fn list_graphs(dir: &Path) -> Result<Vec<(String, PathBuf)>, StgError> {
     let sub = dir.join("50");
-    let read = std::fs::read_dir(&sub).map_err(|source| StgError::Io { path: sub.clone(), source })?;
+    let read = std::fs::read_dir(&sub).map_err(|source| StgError::Io {
+        path: sub.clone(),
+        source,
+    })?;
     let mut graphs = Vec::new();
     for entry in read {
-        let entry = entry.map_err(|source| StgError::Io { path: sub.clone(), source })?;
+        let entry = entry.map_err(|source| StgError::Io {
+            path: sub.clone(),
+            source,
+        })?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".stg") {
             graphs.push((format!("50/{name}"), entry.path()));
@@ -418,8 +447,9 @@ impl StgGraphResult {
     }
 }
 
-/// Knobs of [`evaluate_graphs`].
-#[derive(Clone, Debug, PartialEq)]
+/// Knobs of [`evaluate_graphs`]; the default evaluates every graph on every core with the
+/// default plan budget.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvalOptions {
     /// Evaluate only the first `limit` graphs (by name); `None` for all.
     pub limit: Option<usize>,
@@ -429,11 +459,6 @@ pub struct EvalOptions {
     pub plan: PlanOptions,
 }
 
-impl Default for EvalOptions {
-    fn default() -> Self {
-        EvalOptions { limit: None, threads: 0, plan: PlanOptions::default() }
-    }
-}
 
 /// The schedule length `policy` reaches for `shape` on `procs` identical processors.
 pub fn schedule_length(
@@ -445,13 +470,17 @@ pub fn schedule_length(
     let fail = |e: &dyn fmt::Display| StgError::Evaluation(format!("{policy} on P = {procs}: {e}"));
     match policy {
         StgPolicy::Heft => {
-            let plan = list_schedule::plan_with(shape, procs, plan_options).map_err(|e| fail(&e))?;
+            let plan =
+                list_schedule::plan_with(shape, procs, plan_options).map_err(|e| fail(&e))?;
             list_schedule::validate_plan(shape, &plan).map_err(|e| fail(&e))?;
             Ok(plan.makespan_s)
         }
         StgPolicy::Dag => {
             let priority = analysis::bottom_levels(shape).map_err(|e| fail(&e))?;
-            let dispatch = Dispatch::Priority { priority, locality: true };
+            let dispatch = Dispatch::Priority {
+                priority,
+                locality: true,
+            };
             let report = sim::simulate(shape, &dispatch, &SimMachine::uniform(procs), 0)
                 .map_err(|e| fail(&e))?;
             Ok(report.makespan_s)
@@ -461,8 +490,17 @@ pub fn schedule_length(
 
 /// Evaluates `policy` on every graph of the 50-task set under `dir` (the set's root, holding
 /// `50/` and `optimal/`) for each processor count in `procs`, and summarises the gaps.
-pub fn evaluate(dir: &Path, procs: &[usize], policy: StgPolicy) -> Result<Vec<StgSummary>, StgError> {
-    Ok(summarize(&evaluate_graphs(dir, procs, policy, &EvalOptions::default())?))
+pub fn evaluate(
+    dir: &Path,
+    procs: &[usize],
+    policy: StgPolicy,
+) -> Result<Vec<StgSummary>, StgError> {
+    Ok(summarize(&evaluate_graphs(
+        dir,
+        procs,
+        policy,
+        &EvalOptions::default(),
+    )?))
 }
 
 /// The per-graph results behind [`evaluate`], sorted by processor count then graph; the graphs
@@ -475,7 +513,10 @@ pub fn evaluate_graphs(
 ) -> Result<Vec<StgGraphResult>, StgError> {
     let mut graphs = list_graphs(dir)?;
     if graphs.is_empty() {
-        return Err(StgError::Evaluation(format!("no .stg files under {}", dir.join("50").display())));
+        return Err(StgError::Evaluation(format!(
+            "no .stg files under {}",
+            dir.join("50").display()
+        )));
     }
     if let Some(limit) = options.limit {
         graphs.truncate(limit);
@@ -492,7 +533,9 @@ pub fn evaluate_graphs(
                 .iter()
                 .find(|e| &e.graph == name)
                 .map(|e| e.optimum)
-                .ok_or_else(|| StgError::Evaluation(format!("no optimal length for {name} on P = {p}")))?;
+                .ok_or_else(|| {
+                    StgError::Evaluation(format!("no optimal length for {name} on P = {p}"))
+                })?;
             jobs.push((k, p, optimum));
         }
     }
@@ -509,22 +552,25 @@ pub fn evaluate_graphs(
         for _ in 0..threads {
             scope.spawn(|| loop {
                 let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&(k, p, optimum)) = jobs.get(j) else { break };
+                let Some(&(k, p, optimum)) = jobs.get(j) else {
+                    break;
+                };
                 let (name, shape) = &shapes[k];
-                let result = schedule_length(shape, p, policy, &options.plan).and_then(|makespan| {
-                    let reference = optimum.reference();
-                    let own_lower_bound = list_schedule::makespan_lower_bound(shape, p)
-                        .map_err(|e| StgError::Evaluation(format!("{name}: {e}")))?;
-                    Ok(StgGraphResult {
-                        graph: name.clone(),
-                        procs: p,
-                        policy: policy.name().to_string(),
-                        makespan,
-                        optimum,
-                        gap_pct: (makespan - reference) / reference * 100.0,
-                        own_lower_bound,
-                    })
-                });
+                let result =
+                    schedule_length(shape, p, policy, &options.plan).and_then(|makespan| {
+                        let reference = optimum.reference();
+                        let own_lower_bound = list_schedule::makespan_lower_bound(shape, p)
+                            .map_err(|e| StgError::Evaluation(format!("{name}: {e}")))?;
+                        Ok(StgGraphResult {
+                            graph: name.clone(),
+                            procs: p,
+                            policy: policy.name().to_string(),
+                            makespan,
+                            optimum,
+                            gap_pct: (makespan - reference) / reference * 100.0,
+                            own_lower_bound,
+                        })
+                    });
                 results.lock()[j] = Some(result);
             });
         }
@@ -549,8 +595,10 @@ pub fn summarize(results: &[StgGraphResult]) -> Vec<StgSummary> {
     }
     keys.into_iter()
         .map(|(policy, procs)| {
-            let group: Vec<&StgGraphResult> =
-                results.iter().filter(|r| r.policy == policy && r.procs == procs).collect();
+            let group: Vec<&StgGraphResult> = results
+                .iter()
+                .filter(|r| r.policy == policy && r.procs == procs)
+                .collect();
             let graphs = group.len();
             StgSummary {
                 set: "50".to_string(),

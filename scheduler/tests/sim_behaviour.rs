@@ -10,7 +10,13 @@ use scheduler::shape::{DagShape, Dispatch, StaticPlan, TaskShape};
 use scheduler::sim::{self, SimError, SimMachine, SimReport};
 
 /// A random layered-ish DAG with integer costs; `locality` hints (if any) cycle over `domains`.
-fn random_dag(n: usize, density: f64, seed: u64, max_threads: usize, domains: Option<usize>) -> DagShape {
+fn random_dag(
+    n: usize,
+    density: f64,
+    seed: u64,
+    max_threads: usize,
+    domains: Option<usize>,
+) -> DagShape {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut shape = DagShape::default();
     for i in 0..n {
@@ -23,7 +29,9 @@ fn random_dag(n: usize, density: f64, seed: u64, max_threads: usize, domains: Op
             locality: domains.map(|d| i % d),
         });
         let lo = i.saturating_sub(20);
-        shape.preds.push((lo..i).filter(|_| rng.gen_bool(density)).collect());
+        shape
+            .preds
+            .push((lo..i).filter(|_| rng.gen_bool(density)).collect());
     }
     shape.succs = vec![Vec::new(); n];
     for i in 0..n {
@@ -41,7 +49,13 @@ fn dispatches(shape: &DagShape, workers: usize) -> Vec<(&'static str, Dispatch)>
     vec![
         ("sequential", Dispatch::Sequential { order }),
         ("fifo", Dispatch::Fifo),
-        ("priority", Dispatch::Priority { priority, locality: true }),
+        (
+            "priority",
+            Dispatch::Priority {
+                priority,
+                locality: true,
+            },
+        ),
         ("plan", Dispatch::Plan(list_schedule::plan(shape, workers))),
     ]
 }
@@ -61,14 +75,24 @@ fn check_precedence(shape: &DagShape, report: &SimReport, what: &str) {
 
 fn check_no_overlap(report: &SimReport, workers: usize, what: &str) {
     for w in 0..workers {
-        let mut runs: Vec<(f64, f64)> =
-            report.tasks.iter().filter(|t| t.worker == w).map(|t| (t.start_s, t.end_s)).collect();
+        let mut runs: Vec<(f64, f64)> = report
+            .tasks
+            .iter()
+            .filter(|t| t.worker == w)
+            .map(|t| (t.start_s, t.end_s))
+            .collect();
         runs.sort_by(|a, b| a.partial_cmp(b).unwrap());
         for pair in runs.windows(2) {
-            assert!(pair[1].0 >= pair[0].1 - 1e-9, "{what}: worker {w} overlaps {pair:?}");
+            assert!(
+                pair[1].0 >= pair[0].1 - 1e-9,
+                "{what}: worker {w} overlaps {pair:?}"
+            );
         }
         let busy: f64 = runs.iter().map(|(s, e)| e - s).sum();
-        assert!((busy - report.busy_s[w]).abs() < 1e-6, "{what}: busy time of worker {w}");
+        assert!(
+            (busy - report.busy_s[w]).abs() < 1e-6,
+            "{what}: busy time of worker {w}"
+        );
     }
 }
 
@@ -81,7 +105,10 @@ fn same_seed_gives_identical_reports() {
         let a = sim::simulate(&shape, &dispatch, &machine, 42).unwrap();
         let b = sim::simulate(&shape, &dispatch, &machine, 42).unwrap();
         assert_eq!(a, b, "{what}");
-        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
     }
 }
 
@@ -95,7 +122,11 @@ fn precedence_and_bounds_hold_for_every_dispatch() {
             for (what, dispatch) in dispatches(&shape, workers) {
                 let report = sim::simulate(&shape, &dispatch, &machine, seed).unwrap();
                 check_precedence(&shape, &report, what);
-                assert!(report.makespan_s >= lb - 1e-9, "{what}: {} < {lb}", report.makespan_s);
+                assert!(
+                    report.makespan_s >= lb - 1e-9,
+                    "{what}: {} < {lb}",
+                    report.makespan_s
+                );
                 assert_eq!(report.lower_bound_s, lb);
                 assert!(report.efficiency > 0.0 && report.efficiency <= 1.0 + 1e-12);
                 if what != "sequential" {
@@ -110,7 +141,10 @@ fn precedence_and_bounds_hold_for_every_dispatch() {
 fn sequential_tasks_use_every_worker() {
     let shape = random_dag(30, 0.1, 3, 64, None);
     let order = analysis::topological_order(&shape).unwrap();
-    let machine = SimMachine { serial_fraction: 0.0, ..SimMachine::uniform(8) };
+    let machine = SimMachine {
+        serial_fraction: 0.0,
+        ..SimMachine::uniform(8)
+    };
     let report = sim::simulate(&shape, &Dispatch::Sequential { order }, &machine, 0).unwrap();
     assert!(report.tasks.iter().all(|t| t.threads == 8));
     let w = analysis::total_work(&shape);
@@ -141,13 +175,21 @@ fn remote_penalty_slows_cross_domain_runs() {
         t.locality = Some(0);
     }
     let priority = analysis::bottom_levels(&shape).unwrap();
-    let dispatch = Dispatch::Priority { priority, locality: true };
+    let dispatch = Dispatch::Priority {
+        priority,
+        locality: true,
+    };
     let free = sim::simulate(&shape, &dispatch, &SimMachine::numa(8, 2, 0.0), 0).unwrap();
     let costly = sim::simulate(&shape, &dispatch, &SimMachine::numa(8, 2, 2.0), 0).unwrap();
     assert!(free.remote_steals > 0);
     assert!(costly.remote_steals > 0);
     assert!(costly.tasks.iter().any(|t| t.remote));
-    assert!(costly.makespan_s > free.makespan_s, "{} <= {}", costly.makespan_s, free.makespan_s);
+    assert!(
+        costly.makespan_s > free.makespan_s,
+        "{} <= {}",
+        costly.makespan_s,
+        free.makespan_s
+    );
     // A remote task runs exactly its cost plus the penalty.
     for (t, rec) in costly.tasks.iter().enumerate() {
         let expected = shape.tasks[t].cost_s + if rec.remote { 2.0 } else { 0.0 };
@@ -202,8 +244,12 @@ fn priority_on_one_domain_is_list_scheduling() {
         let priority = analysis::bottom_levels(&shape).unwrap();
         for workers in [2, 4, 8] {
             let planned = list_schedule::list_schedule(&shape, workers, &priority);
-            let dispatch = Dispatch::Priority { priority: priority.clone(), locality: false };
-            let report = sim::simulate(&shape, &dispatch, &SimMachine::uniform(workers), 0).unwrap();
+            let dispatch = Dispatch::Priority {
+                priority: priority.clone(),
+                locality: false,
+            };
+            let report =
+                sim::simulate(&shape, &dispatch, &SimMachine::uniform(workers), 0).unwrap();
             assert_eq!(report.makespan_s, planned.makespan_s);
             for t in 0..shape.len() {
                 assert_eq!(report.tasks[t].start_s, planned.start_s[t]);
@@ -216,15 +262,26 @@ fn priority_on_one_domain_is_list_scheduling() {
 fn plan_dispatch_follows_the_plan() {
     let shape = random_dag(60, 0.1, 4, 1, None);
     let plan = list_schedule::plan(&shape, 4);
-    let report =
-        sim::simulate(&shape, &Dispatch::Plan(plan.clone()), &SimMachine::uniform(4), 0).unwrap();
+    let report = sim::simulate(
+        &shape,
+        &Dispatch::Plan(plan.clone()),
+        &SimMachine::uniform(4),
+        0,
+    )
+    .unwrap();
     for t in 0..shape.len() {
         assert_eq!(report.tasks[t].worker, plan.worker_of[t]);
         assert!(report.tasks[t].start_s <= plan.start_s[t] + 1e-9);
     }
     assert!(report.makespan_s <= plan.makespan_s + 1e-9);
     // A plan made for fewer workers runs on a bigger machine; one for more does not.
-    assert!(sim::simulate(&shape, &Dispatch::Plan(plan.clone()), &SimMachine::uniform(6), 0).is_ok());
+    assert!(sim::simulate(
+        &shape,
+        &Dispatch::Plan(plan.clone()),
+        &SimMachine::uniform(6),
+        0
+    )
+    .is_ok());
     let err = sim::simulate(&shape, &Dispatch::Plan(plan), &SimMachine::uniform(2), 0).unwrap_err();
     assert!(matches!(err, SimError::InvalidDispatch(_)), "{err}");
 }
@@ -245,13 +302,26 @@ fn bad_inputs_are_errors() {
     };
     let err = sim::simulate(&chain, &Dispatch::Plan(plan), &SimMachine::uniform(2), 0).unwrap_err();
     assert!(matches!(err, SimError::Deadlock(_)), "{err}");
-    assert!(err.to_string().contains("worker 0 waits on task 2"), "{err}");
+    assert!(
+        err.to_string().contains("worker 0 waits on task 2"),
+        "{err}"
+    );
 
-    let err = sim::simulate(&chain, &Dispatch::Sequential { order: vec![1, 0, 2, 3] }, &SimMachine::uniform(2), 0)
-        .unwrap_err();
+    let err = sim::simulate(
+        &chain,
+        &Dispatch::Sequential {
+            order: vec![1, 0, 2, 3],
+        },
+        &SimMachine::uniform(2),
+        0,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not topological"), "{err}");
 
-    let bad_priority = Dispatch::Priority { priority: vec![1.0], locality: false };
+    let bad_priority = Dispatch::Priority {
+        priority: vec![1.0],
+        locality: false,
+    };
     assert!(sim::simulate(&chain, &bad_priority, &SimMachine::uniform(2), 0).is_err());
 
     let err = sim::simulate(&chain, &Dispatch::Fifo, &SimMachine::uniform(0), 0).unwrap_err();

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use scheduler::stg::{self, EvalOptions, StgPolicy, StgSummary};
 
 fn stg_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/stg"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/datasets/stg"
+    ));
     if dir.join("50").is_dir() {
         Some(dir)
     } else {
@@ -20,7 +23,10 @@ const PROCS: [usize; 4] = [2, 4, 8, 16];
 #[test]
 fn first_twenty_graphs_stay_close_to_optimal() {
     let Some(dir) = stg_dir() else { return };
-    let options = EvalOptions { limit: Some(20), ..EvalOptions::default() };
+    let options = EvalOptions {
+        limit: Some(20),
+        ..EvalOptions::default()
+    };
     let heft = stg::evaluate_graphs(&dir, &PROCS, StgPolicy::Heft, &options).unwrap();
     let dag = stg::evaluate_graphs(&dir, &PROCS, StgPolicy::Dag, &options).unwrap();
     assert_eq!(heft.len(), 80);
@@ -28,10 +34,27 @@ fn first_twenty_graphs_stay_close_to_optimal() {
     for (h, d) in heft.iter().zip(&dag) {
         assert_eq!((&h.graph, h.procs), (&d.graph, d.procs));
         // The plan starts from the same critical-path list schedule the online policy makes.
-        assert!(h.makespan <= d.makespan, "{} P={}: heft {} > dag {}", h.graph, h.procs, h.makespan, d.makespan);
+        assert!(
+            h.makespan <= d.makespan,
+            "{} P={}: heft {} > dag {}",
+            h.graph,
+            h.procs,
+            h.makespan,
+            d.makespan
+        );
         // No schedule beats a proven bound.
-        assert!(h.makespan >= h.optimum.reference() - 1e-9, "{} P={}", h.graph, h.procs);
-        assert!(h.makespan >= h.own_lower_bound - 1e-9, "{} P={}", h.graph, h.procs);
+        assert!(
+            h.makespan >= h.optimum.reference() - 1e-9,
+            "{} P={}",
+            h.graph,
+            h.procs
+        );
+        assert!(
+            h.makespan >= h.own_lower_bound - 1e-9,
+            "{} P={}",
+            h.graph,
+            h.procs
+        );
     }
     for s in stg::summarize(&heft) {
         println!("{}", serde_json::to_string(&s).unwrap());
@@ -59,24 +82,51 @@ fn summary_serialises_with_the_agreed_field_names() {
         optimal: 170,
     };
     let json: serde_json::Value = serde_json::to_value(&summary).unwrap();
-    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["graphs", "max_gap_pct", "mean_gap_pct", "optimal", "policy", "procs", "set"]);
+    assert_eq!(
+        keys,
+        [
+            "graphs",
+            "max_gap_pct",
+            "mean_gap_pct",
+            "optimal",
+            "policy",
+            "procs",
+            "set"
+        ]
+    );
 }
 
 #[test]
 fn evaluate_reports_every_processor_count() {
     let Some(dir) = stg_dir() else { return };
-    let options = EvalOptions { limit: Some(3), threads: 1, ..EvalOptions::default() };
+    let options = EvalOptions {
+        limit: Some(3),
+        threads: 1,
+        ..EvalOptions::default()
+    };
     let results = stg::evaluate_graphs(&dir, &[2, 16], StgPolicy::Dag, &options).unwrap();
     let summaries = stg::summarize(&results);
     assert_eq!(summaries.len(), 2);
     assert_eq!((summaries[0].procs, summaries[1].procs), (2, 16));
-    assert!(summaries.iter().all(|s| s.graphs == 3 && s.set == "50" && s.policy == "dag"));
+    assert!(summaries
+        .iter()
+        .all(|s| s.graphs == 3 && s.set == "50" && s.policy == "dag"));
 }
 
 #[test]
 fn missing_directory_is_an_error() {
-    let err = stg::evaluate(std::path::Path::new("/nonexistent/stg"), &[2], StgPolicy::Heft).unwrap_err();
+    let err = stg::evaluate(
+        std::path::Path::new("/nonexistent/stg"),
+        &[2],
+        StgPolicy::Heft,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/stg"), "{err}");
 }

@@ -13,7 +13,10 @@ const PROCS: [usize; 4] = [2, 4, 8, 16];
 #[test]
 #[ignore = "measurement: run with --release -- --ignored --nocapture"]
 fn stg_full_table() {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/stg"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/datasets/stg"
+    ));
     if !dir.join("50").is_dir() {
         println!("STG set not found at {}; skipping", dir.display());
         return;
@@ -26,7 +29,10 @@ fn stg_full_table() {
     // STG_ITERATIONS overrides the search budget (to see whether more search still helps);
     // STG_DETAIL=1 lists the graphs whose optimum is unknown.
     let mut options = EvalOptions::default();
-    if let Some(it) = std::env::var("STG_ITERATIONS").ok().and_then(|v| v.parse().ok()) {
+    if let Some(it) = std::env::var("STG_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         options.plan.max_iterations = it;
     }
     let detail = std::env::var("STG_DETAIL").is_ok_and(|v| v == "1");
@@ -42,7 +48,10 @@ fn stg_full_table() {
                 .map(|r| (r.makespan - r.optimum.best_known()) / r.optimum.best_known() * 100.0)
                 .sum::<f64>()
                 / results.len() as f64;
-            let at_own_bound = results.iter().filter(|r| r.makespan <= r.own_lower_bound).count();
+            let at_own_bound = results
+                .iter()
+                .filter(|r| r.makespan <= r.own_lower_bound)
+                .count();
             println!(
                 "| {} | {} | {} | {:.3} | {:.2} | {} | {} | {:.3} | {:.2} |",
                 summary.policy,

@@ -7,7 +7,10 @@ use scheduler::analysis;
 use scheduler::stg::{self, Optimum, StgError};
 
 fn stg_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/stg"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/datasets/stg"
+    ));
     if dir.join("50").is_dir() {
         Some(dir)
     } else {
@@ -27,7 +30,10 @@ fn parses_all_graphs_of_the_set() {
         assert_eq!(shape.tasks[0].cost_s, 0.0);
         assert_eq!(shape.tasks[51].cost_s, 0.0);
         assert_eq!(shape.tasks[51].name, "t51");
-        assert!(shape.tasks.iter().all(|t| t.kind == "stg" && t.max_threads == 1));
+        assert!(shape
+            .tasks
+            .iter()
+            .all(|t| t.kind == "stg" && t.max_threads == 1));
         // preds and succs mirror each other, and ids are a topological order.
         for (t, ps) in shape.preds.iter().enumerate() {
             for &p in ps {
@@ -55,12 +61,20 @@ fn parses_the_optimal_tables() {
     for p in [2, 4, 8, 16] {
         let table = stg::read_optimal(&dir, p).unwrap();
         assert_eq!(table.len(), 180);
-        assert!(table.iter().all(|e| e.procs == p && e.graph.starts_with("50/rand")));
+        assert!(table
+            .iter()
+            .all(|e| e.procs == p && e.graph.starts_with("50/rand")));
     }
     let two = stg::read_optimal(&dir, 2).unwrap();
     assert_eq!(two[0].optimum, Optimum::Proven(131.0));
     let bounded = two.iter().find(|e| e.graph == "50/rand0060.stg").unwrap();
-    assert_eq!(bounded.optimum, Optimum::Bounds { lower: 157.0, upper: 165.0 });
+    assert_eq!(
+        bounded.optimum,
+        Optimum::Bounds {
+            lower: 157.0,
+            upper: 165.0
+        }
+    );
     assert_eq!(bounded.optimum.reference(), 157.0);
     assert_eq!(bounded.optimum.best_known(), 165.0);
 }
@@ -107,13 +121,28 @@ fn small_file_parses() {
 
 #[test]
 fn bad_number_names_file_and_line() {
-    assert_error("badnum", &GOOD.replace("1 4 1 0", "1 4x 1 0"), 3, "bad processing time `4x`");
-    assert_error("badcount", &GOOD.replacen("3\n", "three\n", 1), 1, "bad task count");
+    assert_error(
+        "badnum",
+        &GOOD.replace("1 4 1 0", "1 4x 1 0"),
+        3,
+        "bad processing time `4x`",
+    );
+    assert_error(
+        "badcount",
+        &GOOD.replacen("3\n", "three\n", 1),
+        1,
+        "bad task count",
+    );
 }
 
 #[test]
 fn missing_task_line_is_reported() {
-    assert_error("missing", &GOOD.replace("4 0 1 3\n", ""), 7, "missing task lines");
+    assert_error(
+        "missing",
+        &GOOD.replace("4 0 1 3\n", ""),
+        7,
+        "missing task lines",
+    );
 }
 
 #[test]
@@ -124,26 +153,61 @@ fn wrong_task_id_is_reported() {
 
 #[test]
 fn predecessor_out_of_range_is_reported() {
-    assert_error("range", &GOOD.replace("3 5 2 1 2", "3 5 2 1 9"), 5, "out of range");
+    assert_error(
+        "range",
+        &GOOD.replace("3 5 2 1 2", "3 5 2 1 9"),
+        5,
+        "out of range",
+    );
 }
 
 #[test]
 fn forward_reference_or_cycle_is_reported() {
-    assert_error("forward", &GOOD.replace("1 4 1 0", "1 4 1 3"), 3, "not earlier");
-    assert_error("self", &GOOD.replace("2 2 1 0", "2 2 1 2"), 4, "not earlier");
+    assert_error(
+        "forward",
+        &GOOD.replace("1 4 1 0", "1 4 1 3"),
+        3,
+        "not earlier",
+    );
+    assert_error(
+        "self",
+        &GOOD.replace("2 2 1 0", "2 2 1 2"),
+        4,
+        "not earlier",
+    );
 }
 
 #[test]
 fn wrong_predecessor_count_is_reported() {
-    assert_error("fewer", &GOOD.replace("3 5 2 1 2", "3 5 3 1 2"), 5, "lists only 2");
-    assert_error("more", &GOOD.replace("3 5 2 1 2", "3 5 1 1 2"), 5, "trailing garbage `2`");
-    assert_error("dup", &GOOD.replace("3 5 2 1 2", "3 5 2 1 1"), 5, "listed twice");
+    assert_error(
+        "fewer",
+        &GOOD.replace("3 5 2 1 2", "3 5 3 1 2"),
+        5,
+        "lists only 2",
+    );
+    assert_error(
+        "more",
+        &GOOD.replace("3 5 2 1 2", "3 5 1 1 2"),
+        5,
+        "trailing garbage `2`",
+    );
+    assert_error(
+        "dup",
+        &GOOD.replace("3 5 2 1 2", "3 5 2 1 1"),
+        5,
+        "listed twice",
+    );
 }
 
 #[test]
 fn trailing_garbage_is_reported() {
     assert_error("trailing", &format!("{GOOD}5 1 0\n"), 8, "trailing garbage");
-    assert_error("negative", &GOOD.replace("1 4 1 0", "1 -4 1 0"), 3, "non-negative");
+    assert_error(
+        "negative",
+        &GOOD.replace("1 4 1 0", "1 -4 1 0"),
+        3,
+        "non-negative",
+    );
 }
 
 #[test]
@@ -156,9 +220,14 @@ fn unreadable_file_is_an_io_error() {
 #[test]
 fn malformed_optimal_table_is_reported() {
     let err = stg::parse_optimal("50/a.stg,2,10\n50/b.stg,2\n", "opt.csv").unwrap_err();
-    assert_eq!(err.to_string(), "opt.csv:2: expected `graph,P,VALUE` or `graph,P,LOWER,UPPER`, found 2 fields");
+    assert_eq!(
+        err.to_string(),
+        "opt.csv:2: expected `graph,P,VALUE` or `graph,P,LOWER,UPPER`, found 2 fields"
+    );
     let err = stg::parse_optimal("50/a.stg,2,12,10\n", "opt.csv").unwrap_err();
-    assert!(err.to_string().starts_with("opt.csv:1: lower bound 12 exceeds"));
+    assert!(err
+        .to_string()
+        .starts_with("opt.csv:1: lower bound 12 exceeds"));
     let err = stg::parse_optimal("50/a.stg,x,12\n", "opt.csv").unwrap_err();
     assert!(err.to_string().contains("bad processor count `x`"));
 }
