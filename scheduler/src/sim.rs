@@ -7,7 +7,7 @@
 //! # Machine model
 //! [`SimMachine`] has `workers` identical workers split into `domains` contiguous NUMA domains
 //! (worker `w` is in domain `w * domains / workers`). A task's inputs live in its *home* domain:
-//! its [`TaskShape::locality`] hint when it has one, otherwise the domain of the worker that
+//! its [`TaskShape::locality`](crate::shape::TaskShape::locality) hint when it has one, otherwise the domain of the worker that
 //! finished its last predecessor (entry tasks have no home). A task that runs outside its home
 //! domain takes [`SimMachine::remote_steal_penalty_s`] longer (remote memory traffic), and a
 //! worker that takes a task from another worker's or domain's queue first waits

@@ -459,7 +459,6 @@ pub struct EvalOptions {
     pub plan: PlanOptions,
 }
 
-
 /// The schedule length `policy` reaches for `shape` on `procs` identical processors.
 pub fn schedule_length(
     shape: &DagShape,

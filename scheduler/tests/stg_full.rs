@@ -23,9 +23,9 @@ fn stg_full_table() {
     }
     println!(
         "| policy | P | graphs | mean gap % | max gap % | optimal | at own bound | \
-         mean gap to best known % | wall s |"
+         mean gap to best known % | mean gap to max(LOWER, own bound) % | wall s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     // STG_ITERATIONS overrides the search budget (to see whether more search still helps);
     // STG_DETAIL=1 lists the graphs whose optimum is unknown.
     let mut options = EvalOptions::default();
@@ -52,8 +52,18 @@ fn stg_full_table() {
                 .iter()
                 .filter(|r| r.makespan <= r.own_lower_bound)
                 .count();
+            // The table's LOWER values are often weaker than this crate's own bound; the gap to
+            // the better of the two is the tighter statement of how far from optimal we are.
+            let to_best_bound: f64 = results
+                .iter()
+                .map(|r| {
+                    let lb = r.optimum.reference().max(r.own_lower_bound);
+                    (r.makespan - lb) / lb * 100.0
+                })
+                .sum::<f64>()
+                / results.len() as f64;
             println!(
-                "| {} | {} | {} | {:.3} | {:.2} | {} | {} | {:.3} | {:.2} |",
+                "| {} | {} | {} | {:.3} | {:.2} | {} | {} | {:.3} | {:.3} | {:.2} |",
                 summary.policy,
                 p,
                 summary.graphs,
@@ -62,6 +72,7 @@ fn stg_full_table() {
                 summary.optimal,
                 at_own_bound,
                 to_best,
+                to_best_bound,
                 wall
             );
             println!("{}", serde_json::to_string(summary).expect("serialises"));
