@@ -1,0 +1,132 @@
+//! Regression check of the STG evaluation on the first 20 graphs: the static plan must stay
+//! (near) optimal and the simulated online policy within a few percent.
+
+use std::path::PathBuf;
+
+use scheduler::stg::{self, EvalOptions, StgPolicy, StgSummary};
+
+fn stg_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/datasets/stg"
+    ));
+    if dir.join("50").is_dir() {
+        Some(dir)
+    } else {
+        println!("STG set not found at {}; skipping", dir.display());
+        None
+    }
+}
+
+const PROCS: [usize; 4] = [2, 4, 8, 16];
+
+#[test]
+fn first_twenty_graphs_stay_close_to_optimal() {
+    let Some(dir) = stg_dir() else { return };
+    let options = EvalOptions {
+        limit: Some(20),
+        ..EvalOptions::default()
+    };
+    let heft = stg::evaluate_graphs(&dir, &PROCS, StgPolicy::Heft, &options).unwrap();
+    let dag = stg::evaluate_graphs(&dir, &PROCS, StgPolicy::Dag, &options).unwrap();
+    assert_eq!(heft.len(), 80);
+    assert_eq!(dag.len(), 80);
+    for (h, d) in heft.iter().zip(&dag) {
+        assert_eq!((&h.graph, h.procs), (&d.graph, d.procs));
+        // The plan starts from the same critical-path list schedule the online policy makes.
+        assert!(
+            h.makespan <= d.makespan,
+            "{} P={}: heft {} > dag {}",
+            h.graph,
+            h.procs,
+            h.makespan,
+            d.makespan
+        );
+        // No schedule beats a proven bound.
+        assert!(
+            h.makespan >= h.optimum.reference() - 1e-9,
+            "{} P={}",
+            h.graph,
+            h.procs
+        );
+        assert!(
+            h.makespan >= h.own_lower_bound - 1e-9,
+            "{} P={}",
+            h.graph,
+            h.procs
+        );
+    }
+    for s in stg::summarize(&heft) {
+        println!("{}", serde_json::to_string(&s).unwrap());
+        // Measured: every one of these 80 schedules is optimal. Allow one graph per P to slip by
+        // a unit of time before calling it a regression.
+        assert!(s.optimal >= 19, "{s:?}");
+        assert!(s.mean_gap_pct <= 0.25, "{s:?}");
+    }
+    for s in stg::summarize(&dag) {
+        println!("{}", serde_json::to_string(&s).unwrap());
+        // Measured on these graphs: at most ~1.3 % mean gap (P = 4).
+        assert!(s.mean_gap_pct <= 2.0, "{s:?}");
+    }
+}
+
+#[test]
+fn summary_serialises_with_the_agreed_field_names() {
+    let summary = StgSummary {
+        set: "50".into(),
+        procs: 4,
+        policy: "heft".into(),
+        graphs: 180,
+        mean_gap_pct: 0.5,
+        max_gap_pct: 2.0,
+        optimal: 170,
+    };
+    let json: serde_json::Value = serde_json::to_value(&summary).unwrap();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "graphs",
+            "max_gap_pct",
+            "mean_gap_pct",
+            "optimal",
+            "policy",
+            "procs",
+            "set"
+        ]
+    );
+}
+
+#[test]
+fn evaluate_reports_every_processor_count() {
+    let Some(dir) = stg_dir() else { return };
+    let options = EvalOptions {
+        limit: Some(3),
+        threads: 1,
+        ..EvalOptions::default()
+    };
+    let results = stg::evaluate_graphs(&dir, &[2, 16], StgPolicy::Dag, &options).unwrap();
+    let summaries = stg::summarize(&results);
+    assert_eq!(summaries.len(), 2);
+    assert_eq!((summaries[0].procs, summaries[1].procs), (2, 16));
+    assert!(summaries
+        .iter()
+        .all(|s| s.graphs == 3 && s.set == "50" && s.policy == "dag"));
+}
+
+#[test]
+fn missing_directory_is_an_error() {
+    let err = stg::evaluate(
+        std::path::Path::new("/nonexistent/stg"),
+        &[2],
+        StgPolicy::Heft,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/stg"), "{err}");
+}
