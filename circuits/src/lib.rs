@@ -2,12 +2,17 @@
 //! composed into zkEVM-style operations.
 #![deny(missing_docs)]
 
+pub mod any;
 pub mod block;
+pub mod bundle;
+pub mod cost;
+pub mod keys;
 pub mod kind;
 pub mod operations;
 pub mod proving;
 pub mod state;
 pub mod subcircuits;
+pub mod world;
 
 /// The circuit field: the base field of Pallas (= the scalar field of Vesta), over which halo2
 /// proofs with `vesta::Affine` commitments are built.

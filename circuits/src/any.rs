@@ -1,0 +1,151 @@
+//! [`AnyCircuit`]: one enum over the six sub-circuits, so the pipeline, the key cache and the
+//! bundle verifier can handle a mixed list of instances without generics everywhere.
+
+use crate::kind::SubCircuitKind;
+use crate::proving::{self, IpaParams, Pk};
+use crate::subcircuits::account_update::AccountUpdateCircuit;
+use crate::subcircuits::amm_swap::AmmSwapCircuit;
+use crate::subcircuits::balance::BalanceCircuit;
+use crate::subcircuits::event_log::EventLogCircuit;
+use crate::subcircuits::signature::{SignatureCircuit, SignatureWitness};
+use crate::subcircuits::storage_update::StorageUpdateCircuit;
+use crate::subcircuits::SubCircuit;
+use crate::world::SlotInput;
+use crate::Fp;
+use ff::PrimeField;
+use halo2_proofs::plonk::Error;
+use rand::SeedableRng;
+
+/// One sub-circuit instance of any kind.
+#[derive(Clone, Debug)]
+pub enum AnyCircuit {
+    /// A Schnorr signature check.
+    Signature(SignatureCircuit),
+    /// An account leaf update.
+    AccountUpdate(AccountUpdateCircuit),
+    /// A storage slot update.
+    StorageUpdate(StorageUpdateCircuit),
+    /// Balance and nonce arithmetic.
+    Balance(BalanceCircuit),
+    /// A constant-product swap.
+    AmmSwap(AmmSwapCircuit),
+    /// An event hash.
+    EventLog(EventLogCircuit),
+}
+
+/// Runs `$body` with `$c` bound to the inner circuit, whatever its type.
+macro_rules! on_inner {
+    ($value:expr, $c:ident => $body:expr) => {
+        match $value {
+            AnyCircuit::Signature($c) => $body,
+            AnyCircuit::AccountUpdate($c) => $body,
+            AnyCircuit::StorageUpdate($c) => $body,
+            AnyCircuit::Balance($c) => $body,
+            AnyCircuit::AmmSwap($c) => $body,
+            AnyCircuit::EventLog($c) => $body,
+        }
+    };
+}
+
+impl AnyCircuit {
+    /// Witness generation for one slot (see [`SlotInput::into_circuit`]).
+    pub fn from_input(input: SlotInput) -> Result<Self, String> {
+        Ok(match input {
+            SlotInput::Signature { signer, msg } => {
+                // Deterministic signing nonce per message: reruns give identical proofs inputs,
+                // and distinct messages never share a nonce.
+                let mut seed = [0u8; 32];
+                seed.copy_from_slice(msg.to_repr().as_ref());
+                let mut rng = rand::rngs::StdRng::from_seed(seed);
+                let signature = signer.sign(msg, &mut rng);
+                AnyCircuit::Signature(SignatureCircuit::new(SignatureWitness {
+                    pk: signer.public_key().to_affine(),
+                    msg,
+                    signature,
+                }))
+            }
+            SlotInput::AccountUpdate(w) => {
+                AnyCircuit::AccountUpdate(AccountUpdateCircuit::new(w).map_err(|e| e.to_string())?)
+            }
+            SlotInput::StorageUpdate(w) => {
+                AnyCircuit::StorageUpdate(StorageUpdateCircuit::new(w).map_err(|e| e.to_string())?)
+            }
+            SlotInput::Balance(w) => {
+                AnyCircuit::Balance(BalanceCircuit::new(&w).map_err(|e| e.to_string())?)
+            }
+            SlotInput::AmmSwap(w) => {
+                AnyCircuit::AmmSwap(AmmSwapCircuit::new(&w).map_err(|e| e.to_string())?)
+            }
+            SlotInput::EventLog(e) => {
+                AnyCircuit::EventLog(EventLogCircuit::new(&e).map_err(|e| e.to_string())?)
+            }
+        })
+    }
+
+    /// The witness-free circuit of a kind (for key generation and verification).
+    pub fn shape(kind: SubCircuitKind, tree_depth: usize) -> Result<Self, String> {
+        Ok(match kind {
+            SubCircuitKind::Signature => AnyCircuit::Signature(SignatureCircuit::default()),
+            SubCircuitKind::AccountUpdate => AnyCircuit::AccountUpdate(
+                AccountUpdateCircuit::shape(tree_depth).map_err(|e| e.to_string())?,
+            ),
+            SubCircuitKind::StorageUpdate => AnyCircuit::StorageUpdate(
+                StorageUpdateCircuit::shape(tree_depth).map_err(|e| e.to_string())?,
+            ),
+            SubCircuitKind::Balance => AnyCircuit::Balance(BalanceCircuit::shape()),
+            SubCircuitKind::AmmSwap => AnyCircuit::AmmSwap(AmmSwapCircuit::shape()),
+            SubCircuitKind::EventLog => AnyCircuit::EventLog(EventLogCircuit::default()),
+        })
+    }
+
+    /// Which sub-circuit this is.
+    pub fn kind(&self) -> SubCircuitKind {
+        match self {
+            AnyCircuit::Signature(_) => SubCircuitKind::Signature,
+            AnyCircuit::AccountUpdate(_) => SubCircuitKind::AccountUpdate,
+            AnyCircuit::StorageUpdate(_) => SubCircuitKind::StorageUpdate,
+            AnyCircuit::Balance(_) => SubCircuitKind::Balance,
+            AnyCircuit::AmmSwap(_) => SubCircuitKind::AmmSwap,
+            AnyCircuit::EventLog(_) => SubCircuitKind::EventLog,
+        }
+    }
+
+    /// The circuit's degree parameter.
+    pub fn k(&self) -> u32 {
+        on_inner!(self, c => c.k())
+    }
+
+    /// Public inputs, one vector per instance column.
+    pub fn public_inputs(&self) -> Vec<Vec<Fp>> {
+        on_inner!(self, c => c.public_inputs())
+    }
+
+    /// `(pre, post)` state roots, for sub-circuits that move the state.
+    pub fn state_transition(&self) -> Option<(Fp, Fp)> {
+        on_inner!(self, c => c.state_transition())
+    }
+
+    /// Key generation for this circuit's shape.
+    pub fn keygen(&self, params: &IpaParams) -> Result<Pk, Error> {
+        on_inner!(self, c => proving::keygen(params, c))
+    }
+
+    /// Proves this instance (halo2's inner parallelism runs on the caller's rayon pool).
+    pub fn prove(
+        &self,
+        params: &IpaParams,
+        pk: &Pk,
+        rng: impl rand_core::Rng,
+    ) -> Result<Vec<u8>, Error> {
+        on_inner!(self, c => proving::prove(params, pk, c, rng))
+    }
+
+    /// MockProver check (tests and debugging): `Ok` when every constraint holds.
+    pub fn mock_check(&self) -> Result<(), String> {
+        on_inner!(self, c => {
+            let prover = halo2_proofs::dev::MockProver::run(c.k(), c, c.public_inputs())
+                .map_err(|e| format!("{e:?}"))?;
+            prover.verify().map_err(|failures| format!("{} constraint failures, first: {:?}", failures.len(), failures.first()))
+        })
+    }
+}

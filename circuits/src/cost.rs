@@ -1,0 +1,340 @@
+//! The cost model for sub-circuit tasks, calibrated per machine.
+//!
+//! A proof's cost follows from its circuit's shape: halo2 commits to every advice column and to
+//! three polynomials per lookup (FFTs and multi-scalar multiplications of size `2^k`) and evaluates
+//! the quotient on an extended domain whose size grows with the gate degree. [`ShapeStats::work_units`]
+//! turns that into one number; calibration fits `seconds = a · units + b` on this machine, twice:
+//!
+//! * **alone**: one proof at a time on one thread;
+//! * **loaded**: `P` proofs at once, one per worker thread — on a loaded machine memory bandwidth
+//!   makes every proof slower (we measured 16 concurrent k=10 proofs at 74% of 16x the one-thread
+//!   rate), and a schedule of `P` concurrent tasks sees these costs, not the alone ones.
+//!
+//! Each measured sub-circuit's own timings are kept too: scheduling uses them directly (they are
+//! exact for these shapes); the fitted line prices shapes that were never measured. While running,
+//! [`CostModel::observe`] folds measured task durations into the estimates.
+
+use crate::any::AnyCircuit;
+use crate::kind::SubCircuitKind;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The shape numbers that drive proving cost, read from the circuit's constraint system.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShapeStats {
+    /// Degree parameter (`2^k` rows).
+    pub k: u32,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns.
+    pub fixed_columns: usize,
+    /// Instance columns.
+    pub instance_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Maximum constraint degree.
+    pub degree: usize,
+}
+
+impl ShapeStats {
+    /// Reads the shape of `circuit`.
+    pub fn of(circuit: &AnyCircuit) -> Self {
+        fn cs_of<C: Circuit<crate::Fp>>(_: &C) -> ConstraintSystem<crate::Fp> {
+            let mut cs = ConstraintSystem::default();
+            C::configure(&mut cs);
+            cs
+        }
+        let cs = match circuit {
+            AnyCircuit::Signature(c) => cs_of(c),
+            AnyCircuit::AccountUpdate(c) => cs_of(c),
+            AnyCircuit::StorageUpdate(c) => cs_of(c),
+            AnyCircuit::Balance(c) => cs_of(c),
+            AnyCircuit::AmmSwap(c) => cs_of(c),
+            AnyCircuit::EventLog(c) => cs_of(c),
+        };
+        // halo2_proofs 0.4 exposes column counts only through the pinned constraint system's
+        // Debug form (the same text its verifying keys hash), so read them from there.
+        let pinned = format!("{:?}", cs.pinned());
+        let count = |field: &str| -> usize {
+            pinned
+                .split(&format!("{field}: "))
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let lookups = pinned
+            .split("lookups: [")
+            .nth(1)
+            .map(|rest| {
+                rest.split("], constants")
+                    .next()
+                    .unwrap_or("")
+                    .matches("input_expressions")
+                    .count()
+            })
+            .unwrap_or(0);
+        ShapeStats {
+            k: circuit.k(),
+            advice_columns: count("num_advice_columns"),
+            fixed_columns: count("num_fixed_columns"),
+            instance_columns: count("num_instance_columns"),
+            lookups,
+            degree: cs.degree(),
+        }
+    }
+
+    /// Proving work in arbitrary units: rows × committed polynomials × extended-domain factor.
+    pub fn work_units(&self) -> f64 {
+        let rows = f64::from(1u32 << self.k.min(30));
+        // Each lookup commits to permuted input, permuted table and a product polynomial.
+        let polys = (self.advice_columns + 3 * self.lookups + self.instance_columns) as f64 + 1.0;
+        // The quotient is evaluated on a domain (degree - 1) times larger, rounded up to a power of two.
+        let extension = (self.degree.saturating_sub(1).max(1)).next_power_of_two() as f64;
+        rows * polys * extension.sqrt().max(1.0) / 1.0e6
+    }
+}
+
+/// One sub-circuit's calibration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KindCost {
+    /// Its shape.
+    pub shape: ShapeStats,
+    /// Median single-thread proving time, alone on the machine.
+    pub alone_s: f64,
+    /// Mean single-thread proving time with every worker proving a copy at the same time.
+    pub loaded_s: f64,
+    /// Witness generation time (single thread).
+    pub witness_s: f64,
+    /// Key generation time.
+    pub keygen_s: f64,
+}
+
+/// A fitted line `seconds = per_unit_s · units + fixed_s`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    /// Seconds per work unit.
+    pub per_unit_s: f64,
+    /// Fixed overhead per proof.
+    pub fixed_s: f64,
+}
+
+impl Fit {
+    /// Least squares over `(units, seconds)` points (a line through the origin for one point).
+    pub fn least_squares(points: &[(f64, f64)]) -> Fit {
+        let n = points.len() as f64;
+        if points.is_empty() {
+            return Fit {
+                per_unit_s: 0.0,
+                fixed_s: 0.0,
+            };
+        }
+        let (sx, sy) = points
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (mx, my) = (sx / n, sy / n);
+        let sxx: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+        let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+        if sxx <= f64::EPSILON {
+            return Fit {
+                per_unit_s: if mx > 0.0 { my / mx } else { 0.0 },
+                fixed_s: 0.0,
+            };
+        }
+        let per_unit_s = sxy / sxx;
+        let fixed_s = (my - per_unit_s * mx).max(0.0);
+        Fit {
+            per_unit_s,
+            fixed_s,
+        }
+    }
+
+    /// Predicted seconds for `units`.
+    pub fn predict(&self, units: f64) -> f64 {
+        (self.per_unit_s * units + self.fixed_s).max(1e-6)
+    }
+}
+
+/// The calibration file's content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Which machine (CPU model, cores) it was measured on.
+    pub machine: String,
+    /// Worker threads used for the loaded measurement.
+    pub threads: usize,
+    /// Merkle tree depth of the measured shapes.
+    pub tree_depth: usize,
+    /// Per sub-circuit measurements, by name.
+    pub kinds: BTreeMap<String, KindCost>,
+    /// Fitted alone cost line.
+    pub alone_fit: Fit,
+    /// Fitted loaded cost line.
+    pub loaded_fit: Fit,
+}
+
+/// Calibration file errors name the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CostError {
+    /// Cannot read or write the file.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Where `zkpar calibrate` writes by default: `target/zkpar-calibration.json` (or `$ZKPAR_CALIBRATION`).
+pub fn default_calibration_path() -> PathBuf {
+    std::env::var_os("ZKPAR_CALIBRATION")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target").join("zkpar-calibration.json"))
+}
+
+impl Calibration {
+    /// Reads a calibration file.
+    pub fn load(path: &Path) -> Result<Self, CostError> {
+        let bytes = std::fs::read(path).map_err(|e| CostError::File {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| CostError::File {
+            path: path.into(),
+            message: format!("malformed calibration: {e}"),
+        })
+    }
+
+    /// Writes it (creating the directory).
+    pub fn save(&self, path: &Path) -> Result<(), CostError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| CostError::File {
+                path: dir.into(),
+                message: e.to_string(),
+            })?;
+        }
+        let text = serde_json::to_string_pretty(self).expect("calibration serialises");
+        std::fs::write(path, text).map_err(|e| CostError::File {
+            path: path.into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Cost estimates for scheduling: a calibration plus what runs have observed since.
+pub struct CostModel {
+    calibration: Option<Calibration>,
+    observed_loaded: Mutex<BTreeMap<SubCircuitKind, f64>>,
+}
+
+/// Weight of a new observation in the running estimate: high enough that a few runs correct a
+/// stale calibration, low enough that one noisy run does not swing priorities.
+const OBSERVATION_WEIGHT: f64 = 0.3;
+
+/// Seconds per work unit when nothing was calibrated: a rough single-thread rate of a 2020s x86
+/// core for the shapes here, good enough to order tasks (only ratios matter for priorities).
+const UNCALIBRATED_PER_UNIT_S: f64 = 0.05;
+
+impl CostModel {
+    /// A model from a calibration (or shape-only estimates when `None`).
+    pub fn new(calibration: Option<Calibration>) -> Self {
+        CostModel {
+            calibration,
+            observed_loaded: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Loads the default calibration file if it exists.
+    pub fn from_default_file() -> Self {
+        let path = default_calibration_path();
+        match Calibration::load(&path) {
+            Ok(c) => CostModel::new(Some(c)),
+            Err(e) => {
+                if path.exists() {
+                    log::warn!("{e}; using uncalibrated shape estimates");
+                }
+                CostModel::new(None)
+            }
+        }
+    }
+
+    /// The calibration in use, if any.
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
+    /// Estimated single-thread proving seconds of `circuit` alone on the machine.
+    pub fn alone_s(&self, kind: SubCircuitKind, shape: &ShapeStats) -> f64 {
+        match &self.calibration {
+            Some(c) => match c.kinds.get(kind.name()).filter(|k| k.shape == *shape) {
+                Some(k) => k.alone_s,
+                None => c.alone_fit.predict(shape.work_units()),
+            },
+            None => UNCALIBRATED_PER_UNIT_S * shape.work_units(),
+        }
+    }
+
+    /// Estimated single-thread proving seconds with every worker busy.
+    pub fn loaded_s(&self, kind: SubCircuitKind, shape: &ShapeStats) -> f64 {
+        if let Some(seen) = self.observed_loaded.lock().get(&kind) {
+            return *seen;
+        }
+        match &self.calibration {
+            Some(c) => match c.kinds.get(kind.name()).filter(|k| k.shape == *shape) {
+                Some(k) => k.loaded_s,
+                None => c.loaded_fit.predict(shape.work_units()),
+            },
+            None => self.alone_s(kind, shape),
+        }
+    }
+
+    /// Estimated witness-generation seconds.
+    pub fn witness_s(&self, kind: SubCircuitKind) -> f64 {
+        self.calibration
+            .as_ref()
+            .and_then(|c| c.kinds.get(kind.name()))
+            .map(|k| k.witness_s)
+            .unwrap_or(0.001)
+    }
+
+    /// Folds a measured single-thread proving duration under load into the estimate.
+    pub fn observe(&self, kind: SubCircuitKind, shape: &ShapeStats, seconds: f64) {
+        if !(seconds.is_finite() && seconds > 0.0) {
+            return;
+        }
+        let prior = self.loaded_s(kind, shape);
+        let mut seen = self.observed_loaded.lock();
+        seen.insert(kind, prior + OBSERVATION_WEIGHT * (seconds - prior));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_recovers_a_line() {
+        let fit = Fit::least_squares(&[(1.0, 3.0), (2.0, 5.0), (4.0, 9.0)]);
+        assert!(
+            (fit.per_unit_s - 2.0).abs() < 1e-9 && (fit.fixed_s - 1.0).abs() < 1e-9,
+            "{fit:?}"
+        );
+        let one = Fit::least_squares(&[(2.0, 4.0)]);
+        assert!((one.predict(3.0) - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn calibration_file_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cal.json");
+        std::fs::write(&path, "{not json").unwrap();
+        let e = Calibration::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("cal.json") && e.contains("malformed calibration"),
+            "{e}"
+        );
+    }
+}
