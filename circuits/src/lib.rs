@@ -5,10 +5,12 @@
 pub mod any;
 pub mod block;
 pub mod bundle;
+pub mod calibrate;
 pub mod cost;
 pub mod keys;
 pub mod kind;
 pub mod operations;
+pub mod pipeline;
 pub mod proving;
 pub mod state;
 pub mod subcircuits;

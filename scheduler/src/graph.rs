@@ -62,7 +62,10 @@ pub struct Cost {
 impl Cost {
     /// A single-threaded task of this estimated duration, no memory estimate, no locality.
     pub fn secs(single_thread_s: f64) -> Self {
-        Cost { single_thread_s, ..Cost::default() }
+        Cost {
+            single_thread_s,
+            ..Cost::default()
+        }
     }
 
     /// The same cost with this thread count.
@@ -87,7 +90,12 @@ impl Cost {
 impl Default for Cost {
     /// Zero seconds, one thread, no memory, no locality.
     fn default() -> Self {
-        Cost { single_thread_s: 0.0, max_threads: 1, peak_mem_bytes: 0, locality: None }
+        Cost {
+            single_thread_s: 0.0,
+            max_threads: 1,
+            peak_mem_bytes: 0,
+            locality: None,
+        }
     }
 }
 
@@ -179,7 +187,9 @@ impl TaskGraph {
 
     /// An empty graph with room for `tasks` tasks and `dependencies` edges.
     pub fn with_capacity(tasks: usize, dependencies: usize) -> Self {
-        TaskGraph { graph: DiGraph::with_capacity(tasks, dependencies) }
+        TaskGraph {
+            graph: DiGraph::with_capacity(tasks, dependencies),
+        }
     }
 
     /// Adds a task. Names must be unique (checked by [`TaskGraph::validate`]).
@@ -196,7 +206,12 @@ impl TaskGraph {
     where
         F: FnOnce() -> Result<(), TaskError> + Send + 'static,
     {
-        let task = Task { name: name.into(), kind: kind.into(), cost, work: Box::new(work) };
+        let task = Task {
+            name: name.into(),
+            kind: kind.into(),
+            cost,
+            work: Box::new(work),
+        };
         TaskId(self.graph.add_node(task).index())
     }
 
@@ -212,7 +227,8 @@ impl TaskGraph {
                 return Err(GraphError::UnknownTask(id.0, n));
             }
         }
-        self.graph.add_edge(NodeIndex::new(before.0), NodeIndex::new(after.0), ());
+        self.graph
+            .add_edge(NodeIndex::new(before.0), NodeIndex::new(after.0), ());
         Ok(())
     }
 
@@ -248,7 +264,10 @@ impl TaskGraph {
             }
             seen.insert(&task.name, i);
             let c = &task.cost;
-            let bad = |reason: String| GraphError::InvalidCost { task: task.name.clone(), reason };
+            let bad = |reason: String| GraphError::InvalidCost {
+                task: task.name.clone(),
+                reason,
+            };
             if !c.single_thread_s.is_finite() || c.single_thread_s < 0.0 {
                 return Err(bad(format!(
                     "single_thread_s = {} (must be finite and >= 0)",
@@ -267,13 +286,20 @@ impl TaskGraph {
     fn check_acyclic(&self) -> Result<(), GraphError> {
         let n = self.len();
         let mut remaining: Vec<usize> = (0..n)
-            .map(|i| self.graph.edges_directed(NodeIndex::new(i), Direction::Incoming).count())
+            .map(|i| {
+                self.graph
+                    .edges_directed(NodeIndex::new(i), Direction::Incoming)
+                    .count()
+            })
             .collect();
         let mut stack: Vec<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
         let mut freed = 0;
         while let Some(t) = stack.pop() {
             freed += 1;
-            for s in self.graph.neighbors_directed(NodeIndex::new(t), Direction::Outgoing) {
+            for s in self
+                .graph
+                .neighbors_directed(NodeIndex::new(t), Direction::Outgoing)
+            {
                 remaining[s.index()] -= 1;
                 if remaining[s.index()] == 0 {
                     stack.push(s.index());
@@ -283,7 +309,9 @@ impl TaskGraph {
         if freed == n {
             return Ok(());
         }
-        let start = (0..n).find(|&i| remaining[i] > 0).expect("an unfreed task exists");
+        let start = (0..n)
+            .find(|&i| remaining[i] > 0)
+            .expect("an unfreed task exists");
         // position[t] = place of t in the walk, to detect the first repetition.
         let mut position: HashMap<usize, usize> = HashMap::new();
         let mut walk = Vec::new();
@@ -299,8 +327,11 @@ impl TaskGraph {
                 .expect("an unfreed task has an unfreed predecessor");
         }
         // walk[position[t]..] follows predecessor links: reverse it to get the forward cycle.
-        let mut cycle: Vec<String> =
-            walk[position[&t]..].iter().rev().map(|&i| self.graph[NodeIndex::new(i)].name.clone()).collect();
+        let mut cycle: Vec<String> = walk[position[&t]..]
+            .iter()
+            .rev()
+            .map(|&i| self.graph[NodeIndex::new(i)].name.clone())
+            .collect();
         cycle.push(cycle[0].clone());
         Err(GraphError::Cycle { tasks: cycle })
     }
@@ -334,7 +365,11 @@ impl TaskGraph {
             list.sort_unstable();
             list.dedup();
         }
-        DagShape { tasks, preds, succs }
+        DagShape {
+            tasks,
+            preds,
+            succs,
+        }
     }
 
     /// Validates the graph and splits it into its shape and its tasks (indexed alike).
@@ -368,7 +403,9 @@ mod tests {
         let err = g.validate().unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("cycle: "), "{msg}");
-        let GraphError::Cycle { tasks } = err else { panic!("not a cycle error") };
+        let GraphError::Cycle { tasks } = err else {
+            panic!("not a cycle error")
+        };
         assert_eq!(tasks.len(), 4);
         assert_eq!(tasks.first(), tasks.last());
         let mut inner = tasks[..3].to_vec();
@@ -403,7 +440,10 @@ mod tests {
         let mut g = TaskGraph::new();
         g.add_task("slow", "k", Cost::secs(f64::NAN), noop);
         let msg = g.validate().unwrap_err().to_string();
-        assert!(msg.contains("\"slow\"") && msg.contains("single_thread_s"), "{msg}");
+        assert!(
+            msg.contains("\"slow\"") && msg.contains("single_thread_s"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -32,11 +32,17 @@ pub(super) fn read() -> Result<Topology, TopologyError> {
         .enumerate()
         .filter_map(|(i, node)| {
             let cpus = cpus_of(&node.cpuset()?);
-            (!cpus.is_empty()).then(|| Domain { id: node.os_index().unwrap_or(i), cpus })
+            (!cpus.is_empty()).then(|| Domain {
+                id: node.os_index().unwrap_or(i),
+                cpus,
+            })
         })
         .collect();
     if domains.is_empty() {
-        domains.push(Domain { id: 0, cpus: all.clone() });
+        domains.push(Domain {
+            id: 0,
+            cpus: all.clone(),
+        });
     }
     let groups = |ty: ObjectType| -> Vec<Vec<usize>> {
         topo.objects_with_type(ty)
@@ -60,13 +66,19 @@ pub(super) fn bind_current_thread(cpus: &[usize]) -> Result<(), PinError> {
     if cpus.is_empty() || cpus.iter().any(|&c| c > i32::MAX as usize) {
         return Err(PinError::InvalidSet(cpus.to_vec()));
     }
-    let topo = shared().map_err(|e| PinError::Os { cpus: cpus.to_vec(), reason: e.to_string() })?;
+    let topo = shared().map_err(|e| PinError::Os {
+        cpus: cpus.to_vec(),
+        reason: e.to_string(),
+    })?;
     let mut set = CpuSet::new();
     for &c in cpus {
         set.set(c);
     }
     topo.bind_cpu(&set, CpuBindingFlags::THREAD)
-        .map_err(|e| PinError::Os { cpus: cpus.to_vec(), reason: e.to_string() })
+        .map_err(|e| PinError::Os {
+            cpus: cpus.to_vec(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
