@@ -44,7 +44,10 @@ pub fn topological_order(shape: &DagShape) -> Result<Vec<TaskIndex>, CycleError>
         Ok(order)
     } else {
         let task = (0..n).find(|&i| remaining[i] > 0).unwrap_or(0);
-        Err(CycleError { task, name: shape.tasks[task].name.clone() })
+        Err(CycleError {
+            task,
+            name: shape.tasks[task].name.clone(),
+        })
     }
 }
 
@@ -56,7 +59,10 @@ pub fn bottom_levels(shape: &DagShape) -> Result<Vec<f64>, CycleError> {
     let order = topological_order(shape)?;
     let mut level = vec![0.0; shape.len()];
     for &task in order.iter().rev() {
-        let tail = shape.succs[task].iter().map(|&s| level[s]).fold(0.0, f64::max);
+        let tail = shape.succs[task]
+            .iter()
+            .map(|&s| level[s])
+            .fold(0.0, f64::max);
         level[task] = shape.tasks[task].cost_s + tail;
     }
     Ok(level)

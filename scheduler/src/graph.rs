@@ -61,7 +61,10 @@ pub struct Cost {
 impl Cost {
     /// A single-threaded task of this estimated duration, no memory estimate, no locality.
     pub fn secs(single_thread_s: f64) -> Self {
-        Cost { single_thread_s, ..Cost::default() }
+        Cost {
+            single_thread_s,
+            ..Cost::default()
+        }
     }
 
     /// The same cost with this thread count.
@@ -86,7 +89,12 @@ impl Cost {
 impl Default for Cost {
     /// Zero seconds, one thread, no memory, no locality.
     fn default() -> Self {
-        Cost { single_thread_s: 0.0, max_threads: 1, peak_mem_bytes: 0, locality: None }
+        Cost {
+            single_thread_s: 0.0,
+            max_threads: 1,
+            peak_mem_bytes: 0,
+            locality: None,
+        }
     }
 }
 
@@ -178,7 +186,9 @@ impl TaskGraph {
 
     /// An empty graph with room for `tasks` tasks and `dependencies` edges.
     pub fn with_capacity(tasks: usize, dependencies: usize) -> Self {
-        TaskGraph { graph: DiGraph::with_capacity(tasks, dependencies) }
+        TaskGraph {
+            graph: DiGraph::with_capacity(tasks, dependencies),
+        }
     }
 
     /// Adds a task. Names must be unique (checked by [`TaskGraph::validate`]).
@@ -195,7 +205,12 @@ impl TaskGraph {
     where
         F: FnOnce() -> Result<(), TaskError> + Send + 'static,
     {
-        let task = Task { name: name.into(), kind: kind.into(), cost, work: Box::new(work) };
+        let task = Task {
+            name: name.into(),
+            kind: kind.into(),
+            cost,
+            work: Box::new(work),
+        };
         TaskId(self.graph.add_node(task).index())
     }
 
@@ -211,7 +226,8 @@ impl TaskGraph {
                 return Err(GraphError::UnknownTask(id.0, n));
             }
         }
-        self.graph.add_edge(NodeIndex::new(before.0), NodeIndex::new(after.0), ());
+        self.graph
+            .add_edge(NodeIndex::new(before.0), NodeIndex::new(after.0), ());
         Ok(())
     }
 
@@ -239,7 +255,9 @@ impl TaskGraph {
     pub fn validate(&self) -> Result<(), GraphError> {
         self.check_tasks()?;
         let (preds, succs) = self.edges();
-        check_acyclic(&preds, &succs, |i| self.graph[NodeIndex::new(i)].name.clone())
+        check_acyclic(&preds, &succs, |i| {
+            self.graph[NodeIndex::new(i)].name.clone()
+        })
     }
 
     /// Unique names and sane costs.
@@ -255,7 +273,10 @@ impl TaskGraph {
             }
             seen.insert(&task.name, i);
             let c = &task.cost;
-            let bad = |reason: String| GraphError::InvalidCost { task: task.name.clone(), reason };
+            let bad = |reason: String| GraphError::InvalidCost {
+                task: task.name.clone(),
+                reason,
+            };
             if !c.single_thread_s.is_finite() || c.single_thread_s < 0.0 {
                 return Err(bad(format!(
                     "single_thread_s = {} (must be finite and >= 0)",
@@ -300,7 +321,11 @@ impl TaskGraph {
     pub fn shape(&self) -> DagShape {
         let tasks = self.graph.node_weights().map(task_shape).collect();
         let (preds, succs) = self.edges();
-        DagShape { tasks, preds, succs }
+        DagShape {
+            tasks,
+            preds,
+            succs,
+        }
     }
 
     /// Validates the graph and splits it into its shape and the task bodies (indexed alike).
@@ -309,12 +334,19 @@ impl TaskGraph {
     pub fn into_parts(self) -> Result<(DagShape, Vec<TaskFn>), GraphError> {
         self.check_tasks()?;
         let (preds, succs) = self.edges();
-        check_acyclic(&preds, &succs, |i| self.graph[NodeIndex::new(i)].name.clone())?;
+        check_acyclic(&preds, &succs, |i| {
+            self.graph[NodeIndex::new(i)].name.clone()
+        })?;
         let (nodes, _) = self.graph.into_nodes_edges();
         let mut tasks = Vec::with_capacity(nodes.len());
         let mut work = Vec::with_capacity(nodes.len());
         for node in nodes {
-            let Task { name, kind, cost, work: body } = node.weight;
+            let Task {
+                name,
+                kind,
+                cost,
+                work: body,
+            } = node.weight;
             tasks.push(TaskShape {
                 name,
                 kind,
@@ -325,7 +357,14 @@ impl TaskGraph {
             });
             work.push(body);
         }
-        Ok((DagShape { tasks, preds, succs }, work))
+        Ok((
+            DagShape {
+                tasks,
+                preds,
+                succs,
+            },
+            work,
+        ))
     }
 }
 
@@ -363,7 +402,9 @@ fn check_acyclic(
     if freed == n {
         return Ok(());
     }
-    let start = (0..n).find(|&i| remaining[i] > 0).expect("an unfreed task exists");
+    let start = (0..n)
+        .find(|&i| remaining[i] > 0)
+        .expect("an unfreed task exists");
     // position[t] = place of t in the walk, to detect the first repetition.
     let mut position: HashMap<usize, usize> = HashMap::new();
     let mut walk = Vec::new();
@@ -377,8 +418,11 @@ fn check_acyclic(
             .expect("an unfreed task has an unfreed predecessor");
     }
     // walk[position[t]..] follows predecessor links: reverse it to get the forward cycle.
-    let mut cycle: Vec<String> =
-        walk[position[&t]..].iter().rev().map(|&i| name(i)).collect();
+    let mut cycle: Vec<String> = walk[position[&t]..]
+        .iter()
+        .rev()
+        .map(|&i| name(i))
+        .collect();
     cycle.push(cycle[0].clone());
     Err(GraphError::Cycle { tasks: cycle })
 }
@@ -405,7 +449,9 @@ mod tests {
         let err = g.validate().unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("cycle: "), "{msg}");
-        let GraphError::Cycle { tasks } = err else { panic!("not a cycle error") };
+        let GraphError::Cycle { tasks } = err else {
+            panic!("not a cycle error")
+        };
         assert_eq!(tasks.len(), 4);
         assert_eq!(tasks.first(), tasks.last());
         let mut inner = tasks[..3].to_vec();
@@ -440,7 +486,10 @@ mod tests {
         let mut g = TaskGraph::new();
         g.add_task("slow", "k", Cost::secs(f64::NAN), noop);
         let msg = g.validate().unwrap_err().to_string();
-        assert!(msg.contains("\"slow\"") && msg.contains("single_thread_s"), "{msg}");
+        assert!(
+            msg.contains("\"slow\"") && msg.contains("single_thread_s"),
+            "{msg}"
+        );
     }
 
     #[test]

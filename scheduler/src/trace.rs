@@ -15,7 +15,8 @@ use crate::metrics::RunReport;
 /// The trace as a JSON value.
 pub fn chrome_trace(report: &RunReport) -> Value {
     let us = |s: f64| s * 1e6;
-    let mut events: Vec<Value> = Vec::with_capacity(report.tasks.len() + report.worker_stats.len() + 1);
+    let mut events: Vec<Value> =
+        Vec::with_capacity(report.tasks.len() + report.worker_stats.len() + 1);
     events.push(json!({
         "name": "process_name", "ph": "M", "pid": 1, "tid": 0,
         "args": { "name": format!("{} on {} workers", report.policy, report.workers) }

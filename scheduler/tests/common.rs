@@ -10,7 +10,13 @@ pub fn executor(threads: usize, domains: usize) -> Executor {
     if domains > 1 {
         topology = topology.split_virtual(domains).unwrap();
     }
-    Executor::new(ExecutorConfig { topology, threads, mem_budget: None, pin: false }).unwrap()
+    Executor::new(ExecutorConfig {
+        topology,
+        threads,
+        mem_budget: None,
+        pin: false,
+    })
+    .unwrap()
 }
 
 /// Same with a memory budget.
@@ -26,5 +32,8 @@ pub fn executor_with_budget(threads: usize, budget: u64) -> Executor {
 
 /// Every built-in policy.
 pub fn policies() -> Vec<Box<dyn scheduler::policy::Policy>> {
-    scheduler::policy::PolicyName::ALL.iter().map(|p| p.policy()).collect()
+    scheduler::policy::PolicyName::ALL
+        .iter()
+        .map(|p| p.policy())
+        .collect()
 }

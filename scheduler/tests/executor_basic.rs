@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{executor, executor_with_budget, policies};
 use scheduler::executor::{CancelToken, RunError};
 use scheduler::graph::{Cost, TaskError, TaskGraph, TaskId};
-use scheduler::policy::{DagPriority, Policy, PolicyName};
+use scheduler::policy::{DagPriority, PolicyName};
 
 /// A diamond-of-diamonds graph whose tasks log (name, start order, end order).
 fn logged_graph(log: &Arc<Mutex<Vec<String>>>) -> (TaskGraph, Vec<(usize, usize)>) {
@@ -17,13 +17,32 @@ fn logged_graph(log: &Arc<Mutex<Vec<String>>>) -> (TaskGraph, Vec<(usize, usize)
     let mut ids: Vec<TaskId> = Vec::new();
     for i in 0..12 {
         let log = Arc::clone(log);
-        ids.push(g.add_task(format!("t{i}"), "k", Cost::secs(1.0 + i as f64), move || {
-            std::thread::sleep(Duration::from_micros(200));
-            log.lock().unwrap().push(format!("t{i}"));
-            Ok(())
-        }));
+        ids.push(g.add_task(
+            format!("t{i}"),
+            "k",
+            Cost::secs(1.0 + i as f64),
+            move || {
+                std::thread::sleep(Duration::from_micros(200));
+                log.lock().unwrap().push(format!("t{i}"));
+                Ok(())
+            },
+        ));
     }
-    let edges = vec![(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (3, 5), (4, 6), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (2, 11)];
+    let edges = vec![
+        (0, 1),
+        (0, 2),
+        (1, 3),
+        (2, 3),
+        (3, 4),
+        (3, 5),
+        (4, 6),
+        (5, 6),
+        (6, 7),
+        (8, 9),
+        (9, 10),
+        (10, 11),
+        (2, 11),
+    ];
     for &(a, b) in &edges {
         g.add_dependency(ids[a], ids[b]).unwrap();
     }
@@ -54,7 +73,9 @@ fn every_policy_respects_dependencies_on_1_to_4_workers_and_2_domains() {
     }
 }
 
-fn failing_graph(fail: impl FnOnce() -> Result<(), TaskError> + Send + 'static) -> (TaskGraph, Arc<AtomicUsize>) {
+fn failing_graph(
+    fail: impl FnOnce() -> Result<(), TaskError> + Send + 'static,
+) -> (TaskGraph, Arc<AtomicUsize>) {
     let dependents_ran = Arc::new(AtomicUsize::new(0));
     let mut g = TaskGraph::new();
     let a = g.add_task("ok", "k", Cost::secs(1.0), || Ok(()));
@@ -80,8 +101,22 @@ fn panic_is_reported_dependents_skipped_and_executor_reusable() {
         let (g, ran) = failing_graph(|| panic!("boom at row 7"));
         let err = ex.run(g, policy.as_ref(), None).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("\"bad apple\" panicked: boom at row 7"), "{}: {msg}", policy.name());
-        assert!(matches!(err, RunError::TaskFailed { panicked: true, not_run: 5, .. }), "{msg}");
+        assert!(
+            msg.contains("\"bad apple\" panicked: boom at row 7"),
+            "{}: {msg}",
+            policy.name()
+        );
+        assert!(
+            matches!(
+                err,
+                RunError::TaskFailed {
+                    panicked: true,
+                    not_run: 5,
+                    ..
+                }
+            ),
+            "{msg}"
+        );
         assert_eq!(ran.load(Ordering::SeqCst), 0, "{}", policy.name());
         // The same executor runs the next graph.
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -130,7 +165,13 @@ fn cancellation_skips_pending_tasks() {
         }
         let err = ex.run(g, policy.as_ref(), Some(&cancel)).unwrap_err();
         assert!(
-            matches!(err, RunError::Cancelled { completed: 4, not_run: 46 }),
+            matches!(
+                err,
+                RunError::Cancelled {
+                    completed: 4,
+                    not_run: 46
+                }
+            ),
             "{}: {err}",
             policy.name()
         );
@@ -139,7 +180,16 @@ fn cancellation_skips_pending_tasks() {
         let mut g = TaskGraph::new();
         g.add_task("never", "k", Cost::default(), || panic!("must not run"));
         let err = ex.run(g, policy.as_ref(), Some(&cancel)).unwrap_err();
-        assert!(matches!(err, RunError::Cancelled { completed: 0, not_run: 1 }), "{err}");
+        assert!(
+            matches!(
+                err,
+                RunError::Cancelled {
+                    completed: 0,
+                    not_run: 1
+                }
+            ),
+            "{err}"
+        );
     }
 }
 
@@ -151,12 +201,21 @@ fn invalid_graphs_are_errors_not_panics() {
     let b = g.add_task("b", "k", Cost::default(), || Ok(()));
     g.add_dependency(a, b).unwrap();
     g.add_dependency(b, a).unwrap();
-    let err = ex.run(g, &DagPriority::default(), None).unwrap_err().to_string();
-    assert!(err.contains("cycle: a -> b -> a") || err.contains("cycle: b -> a -> b"), "{err}");
+    let err = ex
+        .run(g, &DagPriority::default(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cycle: a -> b -> a") || err.contains("cycle: b -> a -> b"),
+        "{err}"
+    );
     let mut g = TaskGraph::new();
     g.add_task("twin", "k", Cost::default(), || Ok(()));
     g.add_task("twin", "k", Cost::default(), || Ok(()));
-    let err = ex.run(g, &DagPriority::default(), None).unwrap_err().to_string();
+    let err = ex
+        .run(g, &DagPriority::default(), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("duplicate task name \"twin\""), "{err}");
 }
 
@@ -183,33 +242,55 @@ fn memory_budget_is_never_exceeded() {
         let mut g = TaskGraph::new();
         for i in 0..40u64 {
             let mem = if i == 17 { 250 } else { 10 + (i * 7) % 50 };
-            let (gauge, running, peak, alone) =
-                (Arc::clone(&gauge), Arc::clone(&running), Arc::clone(&peak), Arc::clone(&alone_violations));
-            g.add_task(format!("m{i}"), "k", Cost::secs(1.0).with_mem(mem), move || {
-                let now = gauge.fetch_add(mem as usize, Ordering::SeqCst) + mem as usize;
-                let others = running.fetch_add(1, Ordering::SeqCst);
-                if mem > BUDGET && others > 0 {
-                    alone.fetch_add(1, Ordering::SeqCst);
-                }
-                if mem <= BUDGET {
-                    peak.fetch_max(now, Ordering::SeqCst);
-                }
-                std::thread::sleep(Duration::from_micros(300));
-                if mem > BUDGET && running.load(Ordering::SeqCst) > 1 {
-                    alone.fetch_add(1, Ordering::SeqCst);
-                }
-                running.fetch_sub(1, Ordering::SeqCst);
-                gauge.fetch_sub(mem as usize, Ordering::SeqCst);
-                Ok(())
-            });
+            let (gauge, running, peak, alone) = (
+                Arc::clone(&gauge),
+                Arc::clone(&running),
+                Arc::clone(&peak),
+                Arc::clone(&alone_violations),
+            );
+            g.add_task(
+                format!("m{i}"),
+                "k",
+                Cost::secs(1.0).with_mem(mem),
+                move || {
+                    let now = gauge.fetch_add(mem as usize, Ordering::SeqCst) + mem as usize;
+                    let others = running.fetch_add(1, Ordering::SeqCst);
+                    if mem > BUDGET && others > 0 {
+                        alone.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if mem <= BUDGET {
+                        peak.fetch_max(now, Ordering::SeqCst);
+                    }
+                    std::thread::sleep(Duration::from_micros(300));
+                    if mem > BUDGET && running.load(Ordering::SeqCst) > 1 {
+                        alone.fetch_add(1, Ordering::SeqCst);
+                    }
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    gauge.fetch_sub(mem as usize, Ordering::SeqCst);
+                    Ok(())
+                },
+            );
         }
         ex.run(g, policy.as_ref(), None).unwrap();
-        assert!(peak.load(Ordering::SeqCst) <= BUDGET as usize, "{}", policy.name());
+        assert!(
+            peak.load(Ordering::SeqCst) <= BUDGET as usize,
+            "{}",
+            policy.name()
+        );
         if policy.name() != "previous" {
             // Sequential never overlaps tasks; the others must use the budget's room.
-            assert!(peak.load(Ordering::SeqCst) > 60, "{}: no overlap", policy.name());
+            assert!(
+                peak.load(Ordering::SeqCst) > 60,
+                "{}: no overlap",
+                policy.name()
+            );
         }
-        assert_eq!(alone_violations.load(Ordering::SeqCst), 0, "{}", policy.name());
+        assert_eq!(
+            alone_violations.load(Ordering::SeqCst),
+            0,
+            "{}",
+            policy.name()
+        );
     }
 }
 
@@ -250,17 +331,28 @@ fn tasks_can_use_rayon_inside() {
         let sums = Arc::new(Mutex::new(Vec::new()));
         for i in 0..4u64 {
             let sums = Arc::clone(&sums);
-            g.add_task(format!("par{i}"), "k", Cost::secs(1.0).with_threads(2), move || {
-                let in_pool = rayon::current_thread_index().is_some();
-                let s: u64 = (0..10_000u64).into_par_iter().map(|x| x * i).sum();
-                sums.lock().unwrap().push((s, in_pool, rayon::current_num_threads()));
-                Ok(())
-            });
+            g.add_task(
+                format!("par{i}"),
+                "k",
+                Cost::secs(1.0).with_threads(2),
+                move || {
+                    let in_pool = rayon::current_thread_index().is_some();
+                    let s: u64 = (0..10_000u64).into_par_iter().map(|x| x * i).sum();
+                    sums.lock()
+                        .unwrap()
+                        .push((s, in_pool, rayon::current_num_threads()));
+                    Ok(())
+                },
+            );
         }
         ex.run(g, policy.as_ref(), None).unwrap();
         for (s, in_pool, threads) in sums.lock().unwrap().iter() {
             assert!(*in_pool, "{}: task not on a pool thread", policy.name());
-            assert!(*threads <= 2, "{}: task saw {threads} threads", policy.name());
+            assert!(
+                *threads <= 2,
+                "{}: task saw {threads} threads",
+                policy.name()
+            );
             assert_eq!(s % 49_995_000, 0);
         }
     }

@@ -28,8 +28,12 @@ fn two_predecessors_release_the_successor_exactly_once() {
 
         let preds: Vec<_> = (0..2)
             .map(|i| {
-                let (counters, outputs, queue, releases) =
-                    (counters.clone(), outputs.clone(), queue.clone(), releases.clone());
+                let (counters, outputs, queue, releases) = (
+                    counters.clone(),
+                    outputs.clone(),
+                    queue.clone(),
+                    releases.clone(),
+                );
                 thread::spawn(move || {
                     outputs[i].store(i + 10, Ordering::Relaxed);
                     release_successors(&[0], &counters[..], |s| {
@@ -47,8 +51,16 @@ fn two_predecessors_release_the_successor_exactly_once() {
             thread::spawn(move || {
                 if let Some(task) = queue.lock().unwrap().pop() {
                     assert_eq!(task, 0);
-                    assert_eq!(outputs[0].load(Ordering::Relaxed), 10, "output of pred 0 not visible");
-                    assert_eq!(outputs[1].load(Ordering::Relaxed), 11, "output of pred 1 not visible");
+                    assert_eq!(
+                        outputs[0].load(Ordering::Relaxed),
+                        10,
+                        "output of pred 0 not visible"
+                    );
+                    assert_eq!(
+                        outputs[1].load(Ordering::Relaxed),
+                        11,
+                        "output of pred 1 not visible"
+                    );
                 }
             })
         };

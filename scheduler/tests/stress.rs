@@ -13,7 +13,10 @@ use rand::{Rng, SeedableRng};
 fn quiet_doomed_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let doomed = info.payload().downcast_ref::<String>().is_some_and(|m| m.starts_with("doomed task"));
+        let doomed = info
+            .payload()
+            .downcast_ref::<String>()
+            .is_some_and(|m| m.starts_with("doomed task"));
         if !doomed {
             default(info);
         }
@@ -33,21 +36,31 @@ fn many_small_graphs_with_random_panics() {
         let ex = common::executor(threads, domains);
         for round in 0..600 {
             let n = rng.gen_range(1..40);
-            let doomed = if rng.gen_bool(0.3) { Some(rng.gen_range(0..n)) } else { None };
-            let ran: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+            let doomed = if rng.gen_bool(0.3) {
+                Some(rng.gen_range(0..n))
+            } else {
+                None
+            };
+            let ran: Arc<Vec<AtomicUsize>> =
+                Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
             let mut g = TaskGraph::new();
             let ids: Vec<_> = (0..n)
                 .map(|i| {
                     let ran = Arc::clone(&ran);
                     let spin = rng.gen_range(0..2000u64);
-                    g.add_task(format!("r{round}t{i}"), "k", Cost::secs(spin as f64), move || {
-                        ran[i].fetch_add(1, Ordering::SeqCst);
-                        std::hint::black_box((0..spin).sum::<u64>());
-                        if Some(i) == doomed {
-                            panic!("doomed task {i}");
-                        }
-                        Ok(())
-                    })
+                    g.add_task(
+                        format!("r{round}t{i}"),
+                        "k",
+                        Cost::secs(spin as f64),
+                        move || {
+                            ran[i].fetch_add(1, Ordering::SeqCst);
+                            std::hint::black_box((0..spin).sum::<u64>());
+                            if Some(i) == doomed {
+                                panic!("doomed task {i}");
+                            }
+                            Ok(())
+                        },
+                    )
                 })
                 .collect();
             let mut edges = Vec::new();
@@ -64,7 +77,14 @@ fn many_small_graphs_with_random_panics() {
                     ok_runs += 1;
                     assert_eq!(report.tasks.len(), n);
                 }
-                (Err(RunError::TaskFailed { task, panicked: true, .. }), Some(d)) => {
+                (
+                    Err(RunError::TaskFailed {
+                        task,
+                        panicked: true,
+                        ..
+                    }),
+                    Some(d),
+                ) => {
                     failed_runs += 1;
                     assert_eq!(task, format!("r{round}t{d}"));
                     // Nothing downstream of the doomed task ran.
@@ -74,14 +94,25 @@ fn many_small_graphs_with_random_panics() {
                         downstream[b] |= downstream[a];
                     }
                     for i in (0..n).filter(|&i| downstream[i] && i != d) {
-                        assert_eq!(ran[i].load(Ordering::SeqCst), 0, "{}: t{i} ran after t{d} failed", policy.name());
+                        assert_eq!(
+                            ran[i].load(Ordering::SeqCst),
+                            0,
+                            "{}: t{i} ran after t{d} failed",
+                            policy.name()
+                        );
                     }
                 }
-                (other, d) => panic!("{}: unexpected outcome {other:?} (doomed {d:?})", policy.name()),
+                (other, d) => panic!(
+                    "{}: unexpected outcome {other:?} (doomed {d:?})",
+                    policy.name()
+                ),
             }
             assert!((0..n).all(|i| ran[i].load(Ordering::SeqCst) <= 1));
         }
     }
     // Both outcomes were exercised many times.
-    assert!(ok_runs > 500 && failed_runs > 300, "{ok_runs} ok, {failed_runs} failed");
+    assert!(
+        ok_runs > 500 && failed_runs > 300,
+        "{ok_runs} ok, {failed_runs} failed"
+    );
 }

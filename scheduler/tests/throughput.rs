@@ -16,7 +16,12 @@ fn graph(shape: &str, n: usize) -> TaskGraph {
     ids.push(g.add_task("0", "empty", Cost::default(), || Ok(())));
     for i in 1..n {
         // Varied costs give the priority queue several buckets to work with.
-        let t = g.add_task(i.to_string(), "empty", Cost::secs((i % 7) as f64), || Ok(()));
+        let t = g.add_task(
+            i.to_string(),
+            "empty",
+            Cost::secs((i % 7) as f64),
+            || Ok(()),
+        );
         match shape {
             "chain" => g.add_dependency(ids[i - 1], t).unwrap(),
             "wide" => g.add_dependency(ids[0], t).unwrap(),

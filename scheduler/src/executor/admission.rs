@@ -33,7 +33,11 @@ impl Admission {
     pub(crate) fn new(budget: u64) -> Self {
         Admission {
             budget,
-            state: Mutex::new(State { used: 0, running: 0, waiting: Vec::new() }),
+            state: Mutex::new(State {
+                used: 0,
+                running: 0,
+                waiting: Vec::new(),
+            }),
             freed: Condvar::new(),
         }
     }

@@ -116,7 +116,12 @@ pub struct ExecutorConfig {
 impl Default for ExecutorConfig {
     /// The detected topology, every CPU, no memory budget, no pinning.
     fn default() -> Self {
-        ExecutorConfig { topology: Topology::detect(), threads: 0, mem_budget: None, pin: false }
+        ExecutorConfig {
+            topology: Topology::detect(),
+            threads: 0,
+            mem_budget: None,
+            pin: false,
+        }
     }
 }
 
@@ -231,7 +236,10 @@ fn build_pool(
         // Task panics are caught before they reach rayon; anything else is a bug worth a log
         // line rather than rayon's default abort.
         .panic_handler(|payload| {
-            log::error!("scheduler worker job panicked: {:?}", payload.downcast_ref::<&str>())
+            log::error!(
+                "scheduler worker job panicked: {:?}",
+                payload.downcast_ref::<&str>()
+            )
         });
     if let Some(topology) = pin {
         builder = builder.start_handler(move |_| {
@@ -240,7 +248,9 @@ fn build_pool(
             }
         });
     }
-    builder.build().map_err(|source| ExecutorError::ThreadPool { what: name, source })
+    builder
+        .build()
+        .map_err(|source| ExecutorError::ThreadPool { what: name, source })
 }
 
 impl Executor {
@@ -264,9 +274,20 @@ impl Executor {
                 pin.clone(),
             )?);
         }
-        let flat = build_pool("zkpar-flat".into(), worker_domain.len(), topology.cpus(), pin)?;
+        let flat = build_pool(
+            "zkpar-flat".into(),
+            worker_domain.len(),
+            topology.cpus(),
+            pin,
+        )?;
         Ok(Executor {
-            pools: Arc::new(Pools { domains, flat, offsets, sizes, worker_domain }),
+            pools: Arc::new(Pools {
+                domains,
+                flat,
+                offsets,
+                sizes,
+                worker_domain,
+            }),
             topology,
             mem_budget: config.mem_budget,
             run_lock: Mutex::new(()),
@@ -335,12 +356,18 @@ impl Executor {
                         priority.len()
                     )));
                 }
-                Mode::Priority { buckets: queue::bucket_map(&priority), locality }
+                Mode::Priority {
+                    buckets: queue::bucket_map(&priority),
+                    locality,
+                }
             }
             Dispatch::Plan(plan) => {
                 let owner = plan::validate_plan(&shape, &plan, self.workers())
                     .map_err(RunError::InvalidDispatch)?;
-                Mode::Plan { owner, lists: plan.order_per_worker }
+                Mode::Plan {
+                    owner,
+                    lists: plan.order_per_worker,
+                }
             }
         };
         let _exclusive = self.run_lock.lock();
@@ -355,7 +382,8 @@ impl Executor {
         match &state.mode {
             Mode::Sequential => {
                 let flat = &state.pools.flat;
-                flat.install(|| state.run_sequential(&order)).map_err(RunError::InvalidDispatch)?
+                flat.install(|| state.run_sequential(&order))
+                    .map_err(RunError::InvalidDispatch)?
             }
             Mode::Fifo | Mode::Priority { .. } => {
                 state.start_async();

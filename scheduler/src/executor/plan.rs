@@ -34,7 +34,10 @@ pub(crate) fn validate_plan(
     if lists.len() > workers {
         let extra = lists[workers..].iter().any(|l| !l.is_empty());
         if extra {
-            return Err(format!("plan uses {} workers but the executor has {workers}", lists.len()));
+            return Err(format!(
+                "plan uses {} workers but the executor has {workers}",
+                lists.len()
+            ));
         }
     }
     let mut owner = vec![usize::MAX; n];
@@ -65,9 +68,10 @@ pub(crate) fn validate_plan(
     let mut seen = 0;
     while let Some(t) = stack.pop() {
         seen += 1;
-        let after = shape.succs[t].iter().copied().chain(
-            (next_on_worker[t] != usize::MAX).then_some(next_on_worker[t]),
-        );
+        let after = shape.succs[t]
+            .iter()
+            .copied()
+            .chain((next_on_worker[t] != usize::MAX).then_some(next_on_worker[t]));
         for s in after {
             remaining[s] -= 1;
             if remaining[s] == 0 {
@@ -96,7 +100,9 @@ impl RunState {
     }
 
     fn plan_worker(&self, worker: usize) {
-        let Mode::Plan { owner, lists } = &self.mode else { unreachable!("plan mode") };
+        let Mode::Plan { owner, lists } = &self.mode else {
+            unreachable!("plan mode")
+        };
         let _ = self.plan_threads[worker].set(std::thread::current());
         for &task in lists.get(worker).map(Vec::as_slice).unwrap_or(&[]) {
             if !self.wait_ready(task) {

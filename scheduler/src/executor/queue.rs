@@ -47,7 +47,10 @@ pub(crate) struct DomainQueue {
 
 impl DomainQueue {
     pub(crate) fn new() -> Self {
-        DomainQueue { buckets: (0..BUCKETS).map(|_| Injector::new()).collect(), mask: AtomicU64::new(0) }
+        DomainQueue {
+            buckets: (0..BUCKETS).map(|_| Injector::new()).collect(),
+            mask: AtomicU64::new(0),
+        }
     }
 
     /// Queues `task` in `bucket`.

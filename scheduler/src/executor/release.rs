@@ -25,7 +25,9 @@ pub struct JoinCounter {
 impl JoinCounter {
     /// A counter for a task with `predecessors` distinct predecessors.
     pub fn new(predecessors: usize) -> Self {
-        JoinCounter { remaining: AtomicUsize::new(predecessors) }
+        JoinCounter {
+            remaining: AtomicUsize::new(predecessors),
+        }
     }
 
     /// Records that one predecessor finished. Returns true for exactly one caller: the last

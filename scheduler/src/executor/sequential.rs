@@ -11,11 +11,16 @@ impl RunState {
         let n = self.slots.len();
         let mut seen = vec![false; n];
         if order.len() != n {
-            return Err(format!("sequential order has {} tasks, the graph {n}", order.len()));
+            return Err(format!(
+                "sequential order has {} tasks, the graph {n}",
+                order.len()
+            ));
         }
         for &t in order {
             if t >= n || std::mem::replace(&mut seen[t], true) {
-                return Err(format!("sequential order lists task #{t} twice or out of range"));
+                return Err(format!(
+                    "sequential order lists task #{t} twice or out of range"
+                ));
             }
         }
         for &task in order {
@@ -24,7 +29,10 @@ impl RunState {
             }
             let t = &self.shape.tasks[task];
             if !self.slots[task].pending.is_ready() {
-                return Err(format!("sequential order runs {:?} before its predecessors", t.name));
+                return Err(format!(
+                    "sequential order runs {:?} before its predecessors",
+                    t.name
+                ));
             }
             if let Some(adm) = &self.admission {
                 // Never waits (nothing else runs); logs oversized tasks.

@@ -54,7 +54,10 @@ pub(crate) struct Latch {
 
 impl Latch {
     fn new() -> Self {
-        Latch { set: Mutex::new(false), cond: Condvar::new() }
+        Latch {
+            set: Mutex::new(false),
+            cond: Condvar::new(),
+        }
     }
 
     pub(crate) fn set(&self) {
@@ -157,7 +160,9 @@ impl RunState {
                 Mode::Priority { .. } => (0..domains).map(|_| DomainQueue::new()).collect(),
                 _ => Vec::new(),
             },
-            load: (0..domains).map(|_| CachePadded::new(AtomicUsize::new(0))).collect(),
+            load: (0..domains)
+                .map(|_| CachePadded::new(AtomicUsize::new(0)))
+                .collect(),
             plan_threads: match mode {
                 Mode::Plan { .. } => (0..workers).map(|_| OnceLock::new()).collect(),
                 _ => Vec::new(),
@@ -184,12 +189,17 @@ impl RunState {
     /// True once a task failed or the caller cancelled: no new task may start.
     pub(crate) fn stopping(&self) -> bool {
         self.abort.load(Ordering::Relaxed)
-            || self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+            || self
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
     /// Entry tasks (no predecessors), in index order.
     pub(crate) fn roots(&self) -> Vec<usize> {
-        (0..self.slots.len()).filter(|&t| self.shape.preds[t].is_empty()).collect()
+        (0..self.slots.len())
+            .filter(|&t| self.shape.preds[t].is_empty())
+            .collect()
     }
 
     /// Sets the outstanding count before the first dispatch, so an early finisher cannot take
@@ -243,7 +253,11 @@ impl RunState {
     pub(crate) fn fail(&self, task: usize, message: String, panicked: bool) {
         let mut failure = self.failure.lock();
         if failure.is_none() {
-            *failure = Some(Failure { task, message, panicked });
+            *failure = Some(Failure {
+                task,
+                message,
+                panicked,
+            });
         }
         drop(failure);
         self.abort.store(true, Ordering::Relaxed);
@@ -279,8 +293,15 @@ impl RunState {
             });
         }
         if ran < n {
-            if self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(RunError::Cancelled { completed: ran, not_run: n - ran });
+            if self
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+            {
+                return Err(RunError::Cancelled {
+                    completed: ran,
+                    not_run: n - ran,
+                });
             }
             return Err(RunError::InvalidDispatch(format!(
                 "{} of {n} tasks were never dispatched",
@@ -311,8 +332,10 @@ impl RunState {
             .map(|(slot, shape)| {
                 let worker = slot.worker.load(Ordering::Relaxed) as usize;
                 let domain = self.pools.worker_domain[worker];
-                let (start, end) =
-                    (slot.start_ns.load(Ordering::Relaxed), slot.end_ns.load(Ordering::Relaxed));
+                let (start, end) = (
+                    slot.start_ns.load(Ordering::Relaxed),
+                    slot.end_ns.load(Ordering::Relaxed),
+                );
                 makespan_ns = makespan_ns.max(end);
                 let offered = slot.offered.load(Ordering::Relaxed);
                 let home = slot.home.load(Ordering::Relaxed);
@@ -354,7 +377,11 @@ impl RunState {
             local_steals,
             remote_steals,
             lower_bound_s,
-            efficiency: if makespan_s > 0.0 { lower_bound_s / makespan_s } else { 0.0 },
+            efficiency: if makespan_s > 0.0 {
+                lower_bound_s / makespan_s
+            } else {
+                0.0
+            },
         }
     }
 }

@@ -76,11 +76,12 @@ impl RunState {
     /// domain, else steal one from another domain, and run it.
     fn token(self: Arc<Self>, domain: usize) {
         let pools = &self.pools;
-        let worker = pools.offsets[domain] + pools.domains[domain].current_thread_index().unwrap_or(0);
+        let worker =
+            pools.offsets[domain] + pools.domains[domain].current_thread_index().unwrap_or(0);
         let domains = pools.domains.len();
-        let task = self.queues[domain].pop().or_else(|| {
-            (1..domains).find_map(|k| self.queues[(domain + k) % domains].pop())
-        });
+        let task = self.queues[domain]
+            .pop()
+            .or_else(|| (1..domains).find_map(|k| self.queues[(domain + k) % domains].pop()));
         if let Some(task) = task {
             self.start_task(task, worker, domain);
         }

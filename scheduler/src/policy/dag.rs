@@ -26,7 +26,10 @@ impl Policy for DagPriority {
 
     fn dispatch(&self, shape: &DagShape, _workers: usize) -> Dispatch {
         let priority = analysis::bottom_levels(shape).unwrap_or_else(|_| vec![0.0; shape.len()]);
-        Dispatch::Priority { priority, locality: self.locality }
+        Dispatch::Priority {
+            priority,
+            locality: self.locality,
+        }
     }
 }
 

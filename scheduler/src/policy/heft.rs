@@ -44,7 +44,9 @@ impl PartialOrd for Ready {
 }
 impl Ord for Ready {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.level.total_cmp(&other.level).then_with(|| other.task.cmp(&self.task))
+        self.level
+            .total_cmp(&other.level)
+            .then_with(|| other.task.cmp(&self.task))
     }
 }
 
@@ -82,7 +84,10 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
     let mut data_ready = vec![0.0f64; n];
     let mut heap: BinaryHeap<Ready> = (0..n)
         .filter(|&i| remaining[i] == 0)
-        .map(|task| Ready { level: levels[task], task })
+        .map(|task| Ready {
+            level: levels[task],
+            task,
+        })
         .collect();
     let mut free = vec![0.0f64; p];
     let mut plan = StaticPlan {
@@ -106,7 +111,10 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
             data_ready[s] = data_ready[s].max(finish);
             remaining[s] -= 1;
             if remaining[s] == 0 {
-                heap.push(Ready { level: levels[s], task: s });
+                heap.push(Ready {
+                    level: levels[s],
+                    task: s,
+                });
             }
         }
     }
@@ -146,7 +154,10 @@ mod tests {
     #[test]
     fn plan_respects_dependencies_and_workers() {
         // Fork-join: 0 -> {1,2,3} -> 4.
-        let s = shape(&[1.0, 3.0, 2.0, 2.0, 1.0], &[(0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (3, 4)]);
+        let s = shape(
+            &[1.0, 3.0, 2.0, 2.0, 1.0],
+            &[(0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (3, 4)],
+        );
         let plan = fallback_plan(&s, 2);
         for (b, preds) in s.preds.iter().enumerate() {
             for &a in preds {

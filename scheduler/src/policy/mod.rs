@@ -54,8 +54,12 @@ pub enum PolicyName {
 
 impl PolicyName {
     /// Every built-in policy, in the order reports list them.
-    pub const ALL: [PolicyName; 4] =
-        [PolicyName::Previous, PolicyName::Rayon, PolicyName::Dag, PolicyName::Heft];
+    pub const ALL: [PolicyName; 4] = [
+        PolicyName::Previous,
+        PolicyName::Rayon,
+        PolicyName::Dag,
+        PolicyName::Heft,
+    ];
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
@@ -99,7 +103,9 @@ impl FromStr for PolicyName {
         PolicyName::ALL
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownPolicy { given: s.to_owned() })
+            .ok_or_else(|| UnknownPolicy {
+                given: s.to_owned(),
+            })
     }
 }
 
@@ -124,6 +130,9 @@ mod tests {
             assert_eq!(p.policy().name(), p.as_str());
         }
         let err = policy_by_name("fastest").err().unwrap().to_string();
-        assert!(err.contains("\"fastest\"") && err.contains("previous, rayon, dag, heft"), "{err}");
+        assert!(
+            err.contains("\"fastest\"") && err.contains("previous, rayon, dag, heft"),
+            "{err}"
+        );
     }
 }

@@ -14,6 +14,8 @@ impl Policy for Previous {
     }
 
     fn dispatch(&self, shape: &DagShape, _workers: usize) -> Dispatch {
-        Dispatch::Sequential { order: order_or_index(shape) }
+        Dispatch::Sequential {
+            order: order_or_index(shape),
+        }
     }
 }

@@ -31,16 +31,22 @@ pub(super) fn read() -> Result<Topology, TopologyError> {
         .objects_with_type(ObjectType::NUMANode)
         .enumerate()
         .filter_map(|(i, node)| {
-            let cpus = cpus_of(&node.cpuset()?);
-            (!cpus.is_empty()).then(|| Domain { id: node.os_index().unwrap_or(i), cpus })
+            let cpus = cpus_of(&*node.cpuset()?);
+            (!cpus.is_empty()).then(|| Domain {
+                id: node.os_index().unwrap_or(i),
+                cpus,
+            })
         })
         .collect();
     if domains.is_empty() {
-        domains.push(Domain { id: 0, cpus: all.clone() });
+        domains.push(Domain {
+            id: 0,
+            cpus: all.clone(),
+        });
     }
     let groups = |ty: ObjectType| -> Vec<Vec<usize>> {
         topo.objects_with_type(ty)
-            .filter_map(|o| Some(cpus_of(&o.cpuset()?)))
+            .filter_map(|o| Some(cpus_of(&*o.cpuset()?)))
             .filter(|g| !g.is_empty())
             .collect()
     };
@@ -60,13 +66,19 @@ pub(super) fn bind_current_thread(cpus: &[usize]) -> Result<(), PinError> {
     if cpus.is_empty() || cpus.iter().any(|&c| c > i32::MAX as usize) {
         return Err(PinError::InvalidSet(cpus.to_vec()));
     }
-    let topo = shared().map_err(|e| PinError::Os { cpus: cpus.to_vec(), reason: e.to_string() })?;
+    let topo = shared().map_err(|e| PinError::Os {
+        cpus: cpus.to_vec(),
+        reason: e.to_string(),
+    })?;
     let mut set = CpuSet::new();
     for &c in cpus {
         set.set(c);
     }
     topo.bind_cpu(&set, CpuBindingFlags::THREAD)
-        .map_err(|e| PinError::Os { cpus: cpus.to_vec(), reason: e.to_string() })
+        .map_err(|e| PinError::Os {
+            cpus: cpus.to_vec(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -79,7 +91,7 @@ mod tests {
         assert_eq!(t.provider, "hwloc");
         assert!(t.num_cpus() >= 1);
         assert!(t.num_cores() >= 1 && t.num_cores() <= t.num_cpus().max(t.num_cores()));
-        let first = t.cpus()[0];
+        let first = super::super::current_affinity().map_or(t.cpus()[0], |a| a[0]);
         bind_current_thread(&[first]).expect("binding to an allowed CPU works");
         assert_eq!(super::super::current_affinity(), Some(vec![first]));
     }

@@ -118,7 +118,10 @@ impl Topology {
         let n = n.max(1);
         Topology {
             provider: "flat".into(),
-            domains: vec![Domain { id: 0, cpus: (0..n).collect() }],
+            domains: vec![Domain {
+                id: 0,
+                cpus: (0..n).collect(),
+            }],
             smt_siblings: (0..n).map(|c| vec![c]).collect(),
             l3_groups: Vec::new(),
         }
@@ -136,7 +139,10 @@ impl Topology {
 
     /// All usable CPUs, domain by domain.
     pub fn cpus(&self) -> Vec<usize> {
-        self.domains.iter().flat_map(|d| d.cpus.iter().copied()).collect()
+        self.domains
+            .iter()
+            .flat_map(|d| d.cpus.iter().copied())
+            .collect()
     }
 
     /// Physical cores of each domain, in domain order (a core belongs to the domain of its
@@ -182,7 +188,8 @@ impl Topology {
             }
             round += 1;
         }
-        self.keep_cpus(&chosen).expect("chosen CPUs are non-empty and known")
+        self.keep_cpus(&chosen)
+            .expect("chosen CPUs are non-empty and known")
     }
 
     /// The topology limited to `cpus` (empty domains, cores and caches dropped).
@@ -191,7 +198,12 @@ impl Topology {
         let filter = |groups: &[Vec<usize>]| -> Vec<Vec<usize>> {
             groups
                 .iter()
-                .map(|g| g.iter().copied().filter(|c| keep.contains(c)).collect::<Vec<_>>())
+                .map(|g| {
+                    g.iter()
+                        .copied()
+                        .filter(|c| keep.contains(c))
+                        .collect::<Vec<_>>()
+                })
                 .filter(|g| !g.is_empty())
                 .collect()
         };
@@ -200,7 +212,12 @@ impl Topology {
             .iter()
             .map(|d| Domain {
                 id: d.id,
-                cpus: d.cpus.iter().copied().filter(|c| keep.contains(c)).collect(),
+                cpus: d
+                    .cpus
+                    .iter()
+                    .copied()
+                    .filter(|c| keep.contains(c))
+                    .collect(),
             })
             .filter(|d| !d.cpus.is_empty())
             .collect();
@@ -269,8 +286,14 @@ mod tests {
         Topology {
             provider: "sysfs".into(),
             domains: vec![
-                Domain { id: 0, cpus: vec![0, 1, 4, 5] },
-                Domain { id: 1, cpus: vec![2, 3, 6, 7] },
+                Domain {
+                    id: 0,
+                    cpus: vec![0, 1, 4, 5],
+                },
+                Domain {
+                    id: 1,
+                    cpus: vec![2, 3, 6, 7],
+                },
             ],
             smt_siblings: vec![vec![0, 4], vec![1, 5], vec![2, 6], vec![3, 7]],
             l3_groups: vec![vec![0, 1, 4, 5], vec![2, 3, 6, 7]],
@@ -281,7 +304,13 @@ mod tests {
     fn restrict_prefers_physical_cores_of_the_first_domain() {
         let t = two_node_smt();
         let r = t.restrict(2);
-        assert_eq!(r.domains, vec![Domain { id: 0, cpus: vec![0, 1] }]);
+        assert_eq!(
+            r.domains,
+            vec![Domain {
+                id: 0,
+                cpus: vec![0, 1]
+            }]
+        );
         assert_eq!(r.smt_siblings, vec![vec![0], vec![1]]);
         let r = t.restrict(5);
         assert_eq!(r.cpus(), vec![0, 1, 4, 2, 3]);

@@ -17,8 +17,17 @@ use super::{Domain, Topology, TopologyError};
 /// empty list.
 pub fn parse_cpulist(text: &str) -> Result<Vec<usize>, String> {
     let mut out = BTreeSet::new();
-    for part in text.trim().split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let num = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("bad number {s:?} in {part:?}"));
+    for part in text
+        .trim()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let num = |s: &str| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("bad number {s:?} in {part:?}"))
+        };
         let (range, stride) = match part.split_once(':') {
             Some((r, s)) => (r, num(s)?),
             None => (part, 1),
@@ -36,18 +45,24 @@ pub fn parse_cpulist(text: &str) -> Result<Vec<usize>, String> {
 }
 
 fn read_text(path: &Path) -> Result<String, TopologyError> {
-    fs::read_to_string(path)
-        .map_err(|source| TopologyError::Io { path: path.display().to_string(), source })
+    fs::read_to_string(path).map_err(|source| TopologyError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 fn read_list(path: &Path) -> Result<Vec<usize>, TopologyError> {
-    parse_cpulist(&read_text(path)?)
-        .map_err(|reason| TopologyError::Parse { path: path.display().to_string(), reason })
+    parse_cpulist(&read_text(path)?).map_err(|reason| TopologyError::Parse {
+        path: path.display().to_string(),
+        reason,
+    })
 }
 
 /// Numbered subdirectories `prefixN` of `dir`, sorted by N.
 fn numbered(dir: &Path, prefix: &str) -> Vec<usize> {
-    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut ids: Vec<usize> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str()?.strip_prefix(prefix)?.parse().ok())
@@ -84,7 +99,10 @@ pub(super) fn read(root: &Path) -> Result<Topology, TopologyError> {
         Err(_) => numbered(&cpu_dir, "cpu"),
     };
     if online.is_empty() {
-        return Err(TopologyError::Invalid(format!("no CPUs listed under {}", cpu_dir.display())));
+        return Err(TopologyError::Invalid(format!(
+            "no CPUs listed under {}",
+            cpu_dir.display()
+        )));
     }
     let on: BTreeSet<usize> = online.iter().copied().collect();
 
@@ -99,8 +117,15 @@ pub(super) fn read(root: &Path) -> Result<Topology, TopologyError> {
             domains.push(Domain { id, cpus });
         }
     }
-    let placed: BTreeSet<usize> = domains.iter().flat_map(|d| d.cpus.iter().copied()).collect();
-    let unplaced: Vec<usize> = online.iter().copied().filter(|c| !placed.contains(c)).collect();
+    let placed: BTreeSet<usize> = domains
+        .iter()
+        .flat_map(|d| d.cpus.iter().copied())
+        .collect();
+    let unplaced: Vec<usize> = online
+        .iter()
+        .copied()
+        .filter(|c| !placed.contains(c))
+        .collect();
     if !unplaced.is_empty() {
         match domains.first_mut() {
             // A CPU outside every node would be a kernel oddity: keep it usable.
@@ -108,7 +133,10 @@ pub(super) fn read(root: &Path) -> Result<Topology, TopologyError> {
                 d.cpus.extend(unplaced);
                 d.cpus.sort_unstable();
             }
-            None => domains.push(Domain { id: 0, cpus: unplaced }),
+            None => domains.push(Domain {
+                id: 0,
+                cpus: unplaced,
+            }),
         }
     }
 
@@ -128,9 +156,18 @@ pub(super) fn read(root: &Path) -> Result<Topology, TopologyError> {
         read_list(&dir.join("shared_cpu_list")).ok()
     };
     let has_l3 = online.iter().any(|&c| l3(c).is_some());
-    let l3_groups = if has_l3 { groups(&online, l3) } else { Vec::new() };
+    let l3_groups = if has_l3 {
+        groups(&online, l3)
+    } else {
+        Vec::new()
+    };
 
-    Ok(Topology { provider: "sysfs".into(), domains, smt_siblings, l3_groups })
+    Ok(Topology {
+        provider: "sysfs".into(),
+        domains,
+        smt_siblings,
+        l3_groups,
+    })
 }
 
 #[cfg(test)]
@@ -139,7 +176,10 @@ mod tests {
 
     #[test]
     fn cpulists() {
-        assert_eq!(parse_cpulist("0-3,8,10-11\n").unwrap(), vec![0, 1, 2, 3, 8, 10, 11]);
+        assert_eq!(
+            parse_cpulist("0-3,8,10-11\n").unwrap(),
+            vec![0, 1, 2, 3, 8, 10, 11]
+        );
         assert_eq!(parse_cpulist("0-6:3").unwrap(), vec![0, 3, 6]);
         assert_eq!(parse_cpulist("").unwrap(), Vec::<usize>::new());
         assert!(parse_cpulist("3-1").unwrap_err().contains("3-1"));
