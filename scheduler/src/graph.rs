@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::Direction;
 
 use crate::shape::{DagShape, TaskShape};
 
@@ -251,8 +250,18 @@ impl TaskGraph {
     /// is reported with the names along it (`cycle: a -> b -> c -> a`).
     ///
     /// # Complexity
-    /// O(|V| + |E|) expected time; no recursion, so any graph size is fine.
+    /// O(|V| + |E| log d) expected time (it builds the [`DagShape`]); no recursion, so any
+    /// graph size is fine.
     pub fn validate(&self) -> Result<(), GraphError> {
+        self.check_tasks()?;
+        let (preds, succs) = self.edges();
+        check_acyclic(&preds, &succs, |i| {
+            self.graph[NodeIndex::new(i)].name.clone()
+        })
+    }
+
+    /// Unique names and sane costs.
+    fn check_tasks(&self) -> Result<(), GraphError> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.len());
         for (i, task) in self.graph.node_weights().enumerate() {
             if let Some(&first) = seen.get(task.name.as_str()) {
@@ -278,93 +287,40 @@ impl TaskGraph {
                 return Err(bad("max_threads = 0 (must be >= 1)".into()));
             }
         }
-        self.check_acyclic()
+        Ok(())
     }
 
-    /// Kahn's algorithm; if some tasks are never freed, walk predecessor links among them until
-    /// a task repeats: every unfreed task has an unfreed predecessor, so the walk finds a cycle.
-    fn check_acyclic(&self) -> Result<(), GraphError> {
+    /// Predecessor and successor lists, sorted, without duplicates.
+    fn edges(&self) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
         let n = self.len();
-        let mut remaining: Vec<usize> = (0..n)
-            .map(|i| {
-                self.graph
-                    .edges_directed(NodeIndex::new(i), Direction::Incoming)
-                    .count()
-            })
-            .collect();
-        let mut stack: Vec<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
-        let mut freed = 0;
-        while let Some(t) = stack.pop() {
-            freed += 1;
-            for s in self
-                .graph
-                .neighbors_directed(NodeIndex::new(t), Direction::Outgoing)
-            {
-                remaining[s.index()] -= 1;
-                if remaining[s.index()] == 0 {
-                    stack.push(s.index());
-                }
-            }
+        let (mut indeg, mut outdeg) = (vec![0usize; n], vec![0usize; n]);
+        for e in self.graph.raw_edges() {
+            outdeg[e.source().index()] += 1;
+            indeg[e.target().index()] += 1;
         }
-        if freed == n {
-            return Ok(());
-        }
-        let start = (0..n)
-            .find(|&i| remaining[i] > 0)
-            .expect("an unfreed task exists");
-        // position[t] = place of t in the walk, to detect the first repetition.
-        let mut position: HashMap<usize, usize> = HashMap::new();
-        let mut walk = Vec::new();
-        let mut t = start;
-        while !position.contains_key(&t) {
-            position.insert(t, walk.len());
-            walk.push(t);
-            t = self
-                .graph
-                .neighbors_directed(NodeIndex::new(t), Direction::Incoming)
-                .map(|p| p.index())
-                .find(|&p| remaining[p] > 0)
-                .expect("an unfreed task has an unfreed predecessor");
-        }
-        // walk[position[t]..] follows predecessor links: reverse it to get the forward cycle.
-        let mut cycle: Vec<String> = walk[position[&t]..]
-            .iter()
-            .rev()
-            .map(|&i| self.graph[NodeIndex::new(i)].name.clone())
-            .collect();
-        cycle.push(cycle[0].clone());
-        Err(GraphError::Cycle { tasks: cycle })
-    }
-
-    /// The graph reduced to numbers (duplicate dependencies removed).
-    ///
-    /// # Complexity
-    /// O(|V| + |E| log d) where d is the largest degree.
-    pub fn shape(&self) -> DagShape {
-        let n = self.len();
-        let tasks = self
-            .graph
-            .node_weights()
-            .map(|t| TaskShape {
-                name: t.name.clone(),
-                kind: t.kind.clone(),
-                cost_s: t.cost.single_thread_s,
-                max_threads: t.cost.max_threads,
-                peak_mem_bytes: t.cost.peak_mem_bytes,
-                locality: t.cost.locality,
-            })
-            .collect();
-        let mut preds = vec![Vec::new(); n];
-        let mut succs = vec![Vec::new(); n];
+        // Exact capacities: one allocation per non-empty list.
+        let mut preds: Vec<Vec<usize>> = indeg.iter().map(|&d| Vec::with_capacity(d)).collect();
+        let mut succs: Vec<Vec<usize>> = outdeg.iter().map(|&d| Vec::with_capacity(d)).collect();
         for e in self.graph.raw_edges() {
             let (a, b) = (e.source().index(), e.target().index());
             succs[a].push(b);
             preds[b].push(a);
         }
         for list in preds.iter_mut().chain(succs.iter_mut()) {
-            list.sort_unstable();
-            list.dedup();
+            if list.len() > 1 {
+                list.sort_unstable();
+                list.dedup();
+            }
         }
+        (preds, succs)
+    }
+    /// The graph reduced to numbers (duplicate dependencies removed).
+    ///
+    /// # Complexity
+    /// O(|V| + |E| log d) where d is the largest degree.
+    pub fn shape(&self) -> DagShape {
+        let tasks = self.graph.node_weights().map(task_shape).collect();
+        let (preds, succs) = self.edges();
         DagShape {
             tasks,
             preds,
@@ -372,13 +328,103 @@ impl TaskGraph {
         }
     }
 
-    /// Validates the graph and splits it into its shape and its tasks (indexed alike).
-    pub fn into_parts(self) -> Result<(DagShape, Vec<Task>), GraphError> {
-        self.validate()?;
-        let shape = self.shape();
+    /// Validates the graph and splits it into its shape and the task bodies (indexed alike).
+    /// Cheaper than [`TaskGraph::validate`] plus [`TaskGraph::shape`]: names move into the shape
+    /// instead of being copied.
+    pub fn into_parts(self) -> Result<(DagShape, Vec<TaskFn>), GraphError> {
+        self.check_tasks()?;
+        let (preds, succs) = self.edges();
+        check_acyclic(&preds, &succs, |i| {
+            self.graph[NodeIndex::new(i)].name.clone()
+        })?;
         let (nodes, _) = self.graph.into_nodes_edges();
-        Ok((shape, nodes.into_iter().map(|n| n.weight).collect()))
+        let mut tasks = Vec::with_capacity(nodes.len());
+        let mut work = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let Task {
+                name,
+                kind,
+                cost,
+                work: body,
+            } = node.weight;
+            tasks.push(TaskShape {
+                name,
+                kind,
+                cost_s: cost.single_thread_s,
+                max_threads: cost.max_threads,
+                peak_mem_bytes: cost.peak_mem_bytes,
+                locality: cost.locality,
+            });
+            work.push(body);
+        }
+        Ok((
+            DagShape {
+                tasks,
+                preds,
+                succs,
+            },
+            work,
+        ))
     }
+}
+
+fn task_shape(t: &Task) -> TaskShape {
+    TaskShape {
+        name: t.name.clone(),
+        kind: t.kind.clone(),
+        cost_s: t.cost.single_thread_s,
+        max_threads: t.cost.max_threads,
+        peak_mem_bytes: t.cost.peak_mem_bytes,
+        locality: t.cost.locality,
+    }
+}
+
+/// Kahn's algorithm; if some tasks are never freed, walk predecessor links among them until a
+/// task repeats: every unfreed task has an unfreed predecessor, so the walk finds a cycle.
+fn check_acyclic(
+    preds: &[Vec<usize>],
+    succs: &[Vec<usize>],
+    name: impl Fn(usize) -> String,
+) -> Result<(), GraphError> {
+    let n = preds.len();
+    let mut remaining: Vec<usize> = preds.iter().map(Vec::len).collect();
+    let mut stack: Vec<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
+    let mut freed = 0;
+    while let Some(t) = stack.pop() {
+        freed += 1;
+        for &s in &succs[t] {
+            remaining[s] -= 1;
+            if remaining[s] == 0 {
+                stack.push(s);
+            }
+        }
+    }
+    if freed == n {
+        return Ok(());
+    }
+    let start = (0..n)
+        .find(|&i| remaining[i] > 0)
+        .expect("an unfreed task exists");
+    // position[t] = place of t in the walk, to detect the first repetition.
+    let mut position: HashMap<usize, usize> = HashMap::new();
+    let mut walk = Vec::new();
+    let mut t = start;
+    while !position.contains_key(&t) {
+        position.insert(t, walk.len());
+        walk.push(t);
+        t = *preds[t]
+            .iter()
+            .find(|&&p| remaining[p] > 0)
+            .expect("an unfreed task has an unfreed predecessor");
+    }
+    // walk[position[t]..] follows predecessor links: reverse it to get the forward cycle.
+    let mut cycle: Vec<String> = walk[position[&t]..]
+        .iter()
+        .rev()
+        .map(|&i| name(i))
+        .collect();
+    cycle.push(cycle[0].clone());
+    Err(GraphError::Cycle { tasks: cycle })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{executor, executor_with_budget, policies};
 use scheduler::executor::{CancelToken, RunError};
 use scheduler::graph::{Cost, TaskError, TaskGraph, TaskId};
-use scheduler::policy::{DagPriority, Policy, PolicyName};
+use scheduler::policy::{DagPriority, PolicyName};
 
 /// A diamond-of-diamonds graph whose tasks log (name, start order, end order).
 fn logged_graph(log: &Arc<Mutex<Vec<String>>>) -> (TaskGraph, Vec<(usize, usize)>) {

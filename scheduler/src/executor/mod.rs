@@ -82,10 +82,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rayon_core::{ThreadPool, ThreadPoolBuilder};
 
-use crate::graph::{GraphError, TaskGraph};
+use crate::graph::{GraphError, TaskFn, TaskGraph};
 use crate::metrics::RunReport;
 use crate::policy::Policy;
-use crate::shape::Dispatch;
+use crate::shape::{DagShape, Dispatch};
 use crate::topology::Topology;
 
 mod admission;
@@ -315,10 +315,9 @@ impl Executor {
         policy: &dyn Policy,
         cancel: Option<&CancelToken>,
     ) -> Result<RunReport, RunError> {
-        graph.validate()?;
-        let shape = graph.shape();
+        let (shape, tasks) = graph.into_parts()?;
         let dispatch = policy.dispatch(&shape, self.workers());
-        self.run_dispatch(graph, dispatch, policy.name(), cancel)
+        self.run_parts(shape, tasks, dispatch, policy.name(), cancel)
     }
 
     /// Runs `graph` with an explicit dispatch decision (for example a plan computed elsewhere);
@@ -331,6 +330,17 @@ impl Executor {
         cancel: Option<&CancelToken>,
     ) -> Result<RunReport, RunError> {
         let (shape, tasks) = graph.into_parts()?;
+        self.run_parts(shape, tasks, dispatch, policy, cancel)
+    }
+
+    fn run_parts(
+        &self,
+        shape: DagShape,
+        tasks: Vec<TaskFn>,
+        dispatch: Dispatch,
+        policy: &str,
+        cancel: Option<&CancelToken>,
+    ) -> Result<RunReport, RunError> {
         let n = shape.len();
         let mut order = Vec::new();
         let mode = match dispatch {
@@ -370,9 +380,11 @@ impl Executor {
             self.mem_budget,
         ));
         match &state.mode {
-            Mode::Sequential => state
-                .run_sequential(&order)
-                .map_err(RunError::InvalidDispatch)?,
+            Mode::Sequential => {
+                let flat = &state.pools.flat;
+                flat.install(|| state.run_sequential(&order))
+                    .map_err(RunError::InvalidDispatch)?
+            }
             Mode::Fifo | Mode::Priority { .. } => {
                 state.start_async();
                 state.done.wait();

@@ -1,10 +1,11 @@
-//! `Dispatch::Sequential`: one task at a time, each inside the flat pool so its own rayon
-//! parallelism can use every worker.
+//! `Dispatch::Sequential`: one task at a time on one thread of the flat pool (the whole loop
+//! runs inside `flat.install`), so each task's own rayon parallelism can use every worker and
+//! no cross-thread hand-off is paid per task.
 
 use super::state::RunState;
 
 impl RunState {
-    /// Runs `order` on the calling thread. An order that is not topological is reported as an
+    /// Runs `order` on the calling thread, which must be a flat-pool thread. An order that is not topological is reported as an
     /// invalid dispatch rather than run out of dependency order.
     pub(crate) fn run_sequential(&self, order: &[usize]) -> Result<(), String> {
         let n = self.slots.len();
@@ -37,8 +38,7 @@ impl RunState {
                 // Never waits (nothing else runs); logs oversized tasks.
                 adm.start_blocking(&t.name, t.peak_mem_bytes, || false);
             }
-            let flat = &self.pools.flat;
-            let ok = flat.install(|| self.run_body(task, flat.current_thread_index().unwrap_or(0)));
+            let ok = self.run_body(task, self.pools.flat.current_thread_index().unwrap_or(0));
             if let Some(adm) = &self.admission {
                 adm.finish(t.peak_mem_bytes);
             }

@@ -15,7 +15,7 @@ use super::admission::Admission;
 use super::queue::DomainQueue;
 use super::release::JoinCounter;
 use super::{Pools, RunError};
-use crate::graph::{Task, TaskFn};
+use crate::graph::TaskFn;
 use crate::metrics::{RunReport, TaskRecord, WorkerRecord};
 use crate::shape::DagShape;
 
@@ -135,7 +135,7 @@ impl RunState {
         pools: Arc<Pools>,
         mode: Mode,
         shape: DagShape,
-        tasks: Vec<Task>,
+        tasks: Vec<TaskFn>,
         cancel: Option<Arc<AtomicBool>>,
         mem_budget: Option<u64>,
     ) -> Self {
@@ -143,7 +143,7 @@ impl RunState {
             .into_iter()
             .zip(&shape.preds)
             .map(|(task, preds)| Slot {
-                work: Mutex::new(Some(task.work)),
+                work: Mutex::new(Some(task)),
                 pending: JoinCounter::new(preds.len()),
                 ready_ns: AtomicU64::new(0),
                 start_ns: AtomicU64::new(0),
