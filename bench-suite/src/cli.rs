@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scheduler::policy::PolicyName;
 
 /// zkpar: parallel sub-circuit proving for halo2, and the tools to reproduce the published
 /// comparison table.
@@ -54,6 +55,19 @@ pub enum Policy {
     Rayon,
     /// zkpar's dependency-graph scheduler (the published "new").
     Dag,
+    /// A static HEFT plan computed before the run, executed as planned.
+    Heft,
+}
+
+impl From<Policy> for PolicyName {
+    fn from(policy: Policy) -> Self {
+        match policy {
+            Policy::Previous => PolicyName::Previous,
+            Policy::Rayon => PolicyName::Rayon,
+            Policy::Dag => PolicyName::Dag,
+            Policy::Heft => PolicyName::Heft,
+        }
+    }
 }
 
 /// A list-scheduling policy for `stg`.
@@ -65,12 +79,24 @@ pub enum StgPolicy {
     Dag,
 }
 
+impl From<StgPolicy> for scheduler::stg::StgPolicy {
+    fn from(policy: StgPolicy) -> Self {
+        match policy {
+            StgPolicy::Heft => scheduler::stg::StgPolicy::Heft,
+            StgPolicy::Dag => scheduler::stg::StgPolicy::Dag,
+        }
+    }
+}
+
 /// `zkpar ops`.
 #[derive(Debug, Args)]
 pub struct OpsArgs {
     /// Print JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `zkpar topology`.
@@ -103,12 +129,15 @@ pub struct ProveArgs {
     /// Write the proof bundle here.
     #[arg(long, value_name = "BUNDLE")]
     pub out: Option<PathBuf>,
-    /// Write a scheduling trace (JSON) here.
+    /// Write a scheduling trace (Chrome Trace Event JSON, for Perfetto) here.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `zkpar verify`.
@@ -124,9 +153,19 @@ pub struct VerifyArgs {
 /// `zkpar calibrate`.
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
-    /// Write the calibration result here.
+    /// Write the calibration result here (default: `target/zkpar-calibration.json`, or
+    /// `$ZKPAR_CALIBRATION`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Proofs run at once for the loaded measurement (default: all CPUs).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Repetitions of each alone measurement; the median is kept.
+    #[arg(long, value_name = "R", default_value_t = 3, value_parser = parse_threads)]
+    pub reps: usize,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `zkpar stg`.
@@ -161,6 +200,9 @@ pub struct ReproduceArgs {
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `zkpar scale`.
@@ -175,6 +217,9 @@ pub struct ScaleArgs {
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `zkpar report`.

@@ -10,7 +10,8 @@
 //! - [`gate`]: the regression gate comparing two `results.json` files;
 //! - [`cli`]: the command-line interface (clap) and small argument parsers;
 //! - [`commands`]: one module per subcommand, and the dispatcher that maps outcomes and errors
-//!   to exit codes.
+//!   to exit codes;
+//! - [`data`]: where the datasets folder is found (`--data`, `./datasets`, the workspace's).
 //!
 //! The benches (`benches/operations.rs`) link against this library so that the numbers they
 //! produce and the numbers the report reads share one definition.
@@ -18,5 +19,6 @@
 
 pub mod cli;
 pub mod commands;
+pub mod data;
 pub mod gate;
 pub mod report;

@@ -20,8 +20,14 @@
 //! 3. Machine-readable output (`--json`) goes alone on stdout; progress and logs go to stderr
 //!    (`log` macros, shown with `RUST_LOG`).
 
+pub mod calibrate;
 pub mod gate;
+pub mod ops;
+pub mod prove;
 pub mod report;
+pub mod stg;
+pub mod topology;
+pub mod verify;
 
 use std::fmt::Write as _;
 
@@ -67,12 +73,12 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Gate(args) => gate::run(args),
         Command::Report(args) => report::run(args),
-        Command::Ops(_) => Err(NotImplemented("ops").into()),
-        Command::Topology(_) => Err(NotImplemented("topology").into()),
-        Command::Prove(_) => Err(NotImplemented("prove").into()),
-        Command::Verify(_) => Err(NotImplemented("verify").into()),
-        Command::Calibrate(_) => Err(NotImplemented("calibrate").into()),
-        Command::Stg(_) => Err(NotImplemented("stg").into()),
+        Command::Ops(args) => ops::run(args),
+        Command::Topology(args) => topology::run(args),
+        Command::Prove(args) => prove::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
+        Command::Stg(args) => stg::run(args),
         Command::Reproduce(_) => Err(NotImplemented("reproduce").into()),
         Command::Scale(_) => Err(NotImplemented("scale").into()),
     }
