@@ -21,4 +21,5 @@ pub mod cli;
 pub mod commands;
 pub mod data;
 pub mod gate;
+pub mod measure;
 pub mod report;

@@ -173,12 +173,8 @@ fn malformed_earlier_results_is_not_overwritten() {
 }
 
 #[test]
-fn declared_commands_fail_cleanly_and_size_errors_are_usage_errors() {
+fn size_errors_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let out = zkpar(&["ops", "--json"], dir.path());
-    assert_eq!(code(&out), 1);
-    assert_eq!(stderr(&out), "error: `zkpar ops` is not implemented yet\n");
-    assert!(stdout(&out).is_empty());
     let out = zkpar(
         &["prove", "--op", "erc20", "--mem-budget", "12XB"],
         dir.path(),

@@ -159,7 +159,7 @@ fn random_byte_flips_are_all_rejected() {
         state ^= state << 17;
         let mut tampered = bytes.clone();
         let at = (state % bytes.len() as u64) as usize;
-        tampered[at] ^= 1 << (state >> 60) % 8;
+        tampered[at] ^= 1 << ((state >> 60) % 8);
         match Bundle::from_bytes(&tampered) {
             Err(
                 BundleError::Checksum | BundleError::Malformed(_) | BundleError::Version { .. },

@@ -25,6 +25,8 @@ pub mod gate;
 pub mod ops;
 pub mod prove;
 pub mod report;
+pub mod reproduce;
+pub mod scale;
 pub mod stg;
 pub mod topology;
 pub mod verify;
@@ -79,8 +81,8 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Stg(args) => stg::run(args),
-        Command::Reproduce(_) => Err(NotImplemented("reproduce").into()),
-        Command::Scale(_) => Err(NotImplemented("scale").into()),
+        Command::Reproduce(args) => reproduce::run(args),
+        Command::Scale(args) => scale::run(args),
     }
 }
 
@@ -92,8 +94,18 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             e.is_input_error()
         } else if let Some(e) = cause.downcast_ref::<ChartError>() {
             matches!(e, ChartError::Empty { .. } | ChartError::BadInput { .. })
+        } else if let Some(e) = cause.downcast_ref::<circuits::pipeline::PipelineError>() {
+            matches!(
+                e,
+                circuits::pipeline::PipelineError::Spec(_)
+                    | circuits::pipeline::PipelineError::Execution(_)
+            )
         } else {
             cause.is::<SizeError>()
+                || cause.is::<circuits::operations::SpecError>()
+                || cause.is::<circuits::bundle::BundleError>()
+                || cause.is::<scheduler::stg::StgError>()
+                || cause.is::<scheduler::policy::UnknownPolicy>()
         }
     });
     if input {

@@ -40,7 +40,7 @@ pub trait Policy: Send + Sync {
 }
 
 /// The built-in policies, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyName {
     /// [`Previous`]: sequential, each task with every worker.
     Previous,

@@ -1,0 +1,243 @@
+//! `zkpar reproduce`: the main job. Proves each operation under each policy, measures, and writes
+//! `results.json`, `results.md`, the charts and Perfetto traces.
+//!
+//! Order of work, and why:
+//! 1. the calibration kernel (for the gate) and a per-sub-circuit cost calibration (alone and
+//!    loaded), so priorities and lower bounds use this machine's costs;
+//! 2. key generation for every sub-circuit (set-up, not timed);
+//! 3. one untimed warm-up proof, so first-touch page faults do not land on the first policy;
+//! 4. `reps` rounds; each round proves every operation with `previous`, `rayon` and `dag` in turn,
+//!    so slow drift of the machine (thermal, neighbours) spreads over all policies alike;
+//! 5. every `dag` bundle of the last round is verified (assembly + batch verification), so the
+//!    timed proofs are known to be real;
+//! 6. a thread-scaling sweep of one operation for `scaling.svg`.
+
+use crate::cli::ReproduceArgs;
+use crate::commands::Outcome;
+use crate::measure::{self, TABLE_POLICIES};
+use crate::report::charts::gantt_chart;
+use crate::report::published::PublishedTable;
+use crate::report::results::{
+    LowerBounds, OperationResult, PeakRss, PublishedFigures, Results, Samples, Timings,
+};
+use crate::report::{provenance, write_report};
+use anyhow::Context;
+use circuits::bundle::assemble_and_verify;
+use circuits::calibrate::{calibrate, CalibrationOptions};
+use circuits::cost::CostModel;
+use circuits::operations::OperationsFile;
+use circuits::pipeline::{ProveOutcome, Prover, Target};
+use scheduler::policy::PolicyName;
+use scheduler::topology::Topology;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+/// Repetitions of a full run (the median is reported); `--quick` uses one.
+const DEFAULT_REPS: usize = 3;
+
+/// Runs the reproduction.
+pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let data = crate::data::datasets_dir(args.data.as_deref())?;
+    let ops = OperationsFile::load(data.join("operations.toml"))?;
+    let published_path = data.join("published").join("seed-claim.toml");
+    let published = if published_path.exists() {
+        PublishedTable::load(&published_path)?
+    } else {
+        PublishedTable::embedded()?
+    };
+    let topology = Topology::detect();
+    let threads = args.threads.unwrap_or_else(|| topology.num_cpus()).max(1);
+    let reps = args
+        .reps
+        .unwrap_or(if args.quick { 1 } else { DEFAULT_REPS })
+        .max(1);
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    eprintln!(
+        "reproduce: {} threads on {} ({} NUMA domain(s), topology from {}), {reps} repetition(s), output in {}",
+        threads,
+        provenance::basic_machine().cpu,
+        topology.domains.len(),
+        topology.provider,
+        out.display()
+    );
+
+    let calibration_s = measure::calibration_kernel_s();
+    eprintln!("calibration kernel: {calibration_s:.3} s");
+    let uncalibrated = Prover::new(ops.clone(), CostModel::new(None));
+    eprintln!("measuring sub-circuit costs (alone and with {threads} concurrent copies)...");
+    let calibration = calibrate(
+        &uncalibrated,
+        CalibrationOptions {
+            threads,
+            reps: if args.quick { 1 } else { 3 },
+        },
+        |kind, cost| {
+            eprintln!(
+                "  {:<15} k={:<2} alone {:>7.3} s  loaded {:>7.3} s  ({:.2}x)",
+                kind.name(),
+                cost.shape.k,
+                cost.alone_s,
+                cost.loaded_s,
+                cost.loaded_s / cost.alone_s
+            )
+        },
+    )?;
+    calibration.save(&out.join("calibration.json"))?;
+    let prover = Prover::new(ops.clone(), CostModel::new(Some(calibration)));
+    let mut keygen_s = 0.0;
+    for op in &ops.operations {
+        keygen_s += prover.warm_keys(&Target::Operation(op.id.clone()))?;
+    }
+    eprintln!("keys ready ({keygen_s:.1} s of key generation, not counted in proving times)");
+
+    let executor = measure::executor(&topology, threads)?;
+    measure::prove_once(&prover, &executor, &ops.operations[0].id, PolicyName::Dag)?;
+
+    let mut samples: BTreeMap<(String, PolicyName), Vec<f64>> = BTreeMap::new();
+    let mut peak: BTreeMap<(String, PolicyName), u64> = BTreeMap::new();
+    let mut last_dag: BTreeMap<String, ProveOutcome> = BTreeMap::new();
+    for rep in 0..reps {
+        for op in &ops.operations {
+            for policy in TABLE_POLICIES {
+                let outcome = measure::prove_once(&prover, &executor, &op.id, policy)?;
+                eprintln!(
+                    "  round {}/{reps}  {:<10} {:<9} {:>8.3} s  ({} sub-proofs, efficiency {:.2})",
+                    rep + 1,
+                    op.id,
+                    policy.as_str(),
+                    outcome.wall_s,
+                    outcome.bundle.proofs.len(),
+                    outcome.efficiency
+                );
+                samples
+                    .entry((op.id.clone(), policy))
+                    .or_default()
+                    .push(outcome.wall_s);
+                let p = peak.entry((op.id.clone(), policy)).or_default();
+                *p = (*p).max(outcome.peak_rss_bytes);
+                if policy == PolicyName::Dag {
+                    last_dag.insert(op.id.clone(), outcome);
+                }
+            }
+        }
+    }
+
+    let mut operations = Vec::new();
+    for op in &ops.operations {
+        let outcome = &last_dag[&op.id];
+        let report = assemble_and_verify(&outcome.bundle, prover.keys())
+            .with_context(|| format!("the {} bundle proved by dag does not verify", op.id))?;
+        eprintln!(
+            "  verified {}: {} sub-proofs, {} state transitions",
+            op.id, report.subproofs, report.transitions
+        );
+        let median = |policy| {
+            let mut s = samples[&(op.id.clone(), policy)].clone();
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        };
+        let figures = published
+            .get(&op.id)
+            .map(|p| PublishedFigures {
+                previous_s: p.previous_s,
+                new_s: p.new_s,
+            })
+            .unwrap_or_default();
+        let mut row = OperationResult::new(
+            op.id.clone(),
+            Timings {
+                previous_s: median(PolicyName::Previous),
+                rayon_s: median(PolicyName::Rayon),
+                dag_s: median(PolicyName::Dag),
+            },
+            LowerBounds {
+                loaded_s: outcome.lower_bound_s,
+                naive_s: outcome.lower_bound_naive_s,
+            },
+            PeakRss {
+                previous: peak[&(op.id.clone(), PolicyName::Previous)],
+                rayon: peak[&(op.id.clone(), PolicyName::Rayon)],
+                dag: peak[&(op.id.clone(), PolicyName::Dag)],
+            },
+            figures,
+        );
+        row.samples = Some(Samples {
+            previous: samples[&(op.id.clone(), PolicyName::Previous)].clone(),
+            rayon: samples[&(op.id.clone(), PolicyName::Rayon)].clone(),
+            dag: samples[&(op.id.clone(), PolicyName::Dag)].clone(),
+        });
+        operations.push(row);
+        write_run_artifacts(out, &op.id, &outcome.run)?;
+    }
+
+    // The sweep op: the largest operation in a full run, a mid-sized one in a quick run (the
+    // one-thread points dominate the sweep's time).
+    let sweep_op = if args.quick { "erc20" } else { "defi" };
+    let sweep_op = ops
+        .operation(sweep_op)
+        .map(|o| o.id.clone())
+        .unwrap_or_else(|_| ops.operations[0].id.clone());
+    eprintln!("scaling sweep of {sweep_op}...");
+    let scaling = measure::scaling_sweep(
+        &prover,
+        &topology,
+        &sweep_op,
+        &measure::sweep_threads(threads),
+        &TABLE_POLICIES,
+        1,
+        |p| {
+            eprintln!(
+                "  {:>3} threads  {:<9} {:>8.3} s",
+                p.threads, p.policy, p.seconds
+            )
+        },
+    )?;
+
+    let results = Results {
+        machine: measure::machine(&topology, threads),
+        git_rev: provenance::git_rev(&data),
+        date: provenance::utc_date_today(),
+        operations,
+        calibration_s,
+        scaling,
+        reps: Some(reps as u32),
+        quick: Some(args.quick),
+        unmeasured: Vec::new(),
+    };
+    let written = write_report(&results, &published, out)?;
+    println!("{}", crate::report::markdown::render(&results, &published));
+    for path in written {
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!(
+        "reproduce finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Outcome::Success)
+}
+
+/// `gantt-<op>.svg` and `trace-<op>.json` of one run.
+pub fn write_run_artifacts(
+    out: &Path,
+    op: &str,
+    run: &scheduler::metrics::RunReport,
+) -> anyhow::Result<()> {
+    let title = format!(
+        "{op}: {} policy, {} workers, {:.2} s",
+        run.policy, run.workers, run.makespan_s
+    );
+    gantt_chart(
+        &measure::gantt_tasks(run),
+        &title,
+        &out.join(format!("gantt-{op}.svg")),
+    )?;
+    let trace_path = out.join(format!("trace-{op}.json"));
+    let file = std::fs::File::create(&trace_path)
+        .with_context(|| format!("cannot write {}", trace_path.display()))?;
+    scheduler::trace::write_chrome_trace(run, std::io::BufWriter::new(file))
+        .with_context(|| format!("cannot write {}", trace_path.display()))?;
+    Ok(())
+}
