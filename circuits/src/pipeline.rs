@@ -189,7 +189,7 @@ impl Prover {
             per_op.push(execution.slots.len());
             for slot in execution.slots {
                 let kind = slot.input.kind();
-                if !shapes.contains_key(&kind) {
+                if let std::collections::btree_map::Entry::Vacant(entry) = shapes.entry(kind) {
                     let depth = self.ops.genesis.tree_depth;
                     let c = AnyCircuit::shape(kind, depth).map_err(|message| {
                         crate::keys::KeyError {
@@ -198,7 +198,7 @@ impl Prover {
                             message,
                         }
                     })?;
-                    shapes.insert(kind, (ShapeStats::of(&c), c.k()));
+                    entry.insert((ShapeStats::of(&c), c.k()));
                 }
                 let (shape, circuit_k) = shapes[&kind].clone();
                 planned.push(PlannedSlot {
