@@ -5,7 +5,8 @@
 //!
 //! Environment: `STG_ITERATIONS` and `STG_NODES` override the local-search and branch-and-bound
 //! budgets (to see whether more search still helps); `STG_DETAIL=1` lists the graphs whose
-//! schedule is not proven optimal; `STG_POLICY=heft` (or `dag`) evaluates one policy only.
+//! schedule is not proven optimal; `STG_POLICY=heft` (or `dag`) evaluates one policy only, and
+//! `STG_PROCS=8` one processor count.
 
 use std::path::Path;
 use std::time::Instant;
@@ -45,6 +46,9 @@ fn stg_full_table() {
             continue;
         }
         for p in PROCS {
+            if env_number("STG_PROCS").is_some_and(|only| only != p as u64) {
+                continue;
+            }
             let started = Instant::now();
             let results =
                 stg::evaluate_graphs(dir, &[p], policy, &options).expect("evaluation runs");

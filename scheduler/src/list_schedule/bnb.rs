@@ -64,7 +64,12 @@ pub(super) struct Reduced {
 impl Reduced {
     /// Builds the reduced problem, or `None` when it has more than [`MAX_TASKS`] tasks.
     pub(super) fn new(pb: &Problem) -> Option<Reduced> {
-        let positive: Vec<TaskIndex> = pb.topo.iter().copied().filter(|&t| pb.dur[t] > 0.0).collect();
+        let positive: Vec<TaskIndex> = pb
+            .topo
+            .iter()
+            .copied()
+            .filter(|&t| pb.dur[t] > 0.0)
+            .collect();
         let m = positive.len();
         if m > MAX_TASKS {
             return None;
@@ -324,6 +329,8 @@ struct Search<'a> {
     est: Vec<f64>,
     /// Candidate lists, one per depth, reused.
     cands: Vec<Vec<(usize, f64)>>,
+    /// Ready times overwritten by placements, restored on backtracking.
+    saved_ready: Vec<f64>,
     nodes: u64,
     limit: u64,
 }
@@ -344,6 +351,7 @@ impl<'a> Search<'a> {
             avail: vec![0.0; red.cap],
             est: vec![0.0; n],
             cands: vec![Vec::new(); n + 1],
+            saved_ready: Vec::new(),
             nodes: 0,
             limit: 0,
         }
@@ -362,6 +370,7 @@ impl<'a> Search<'a> {
             self.blockers[i] = red.dominators[i];
         }
         self.avail.iter_mut().for_each(|a| *a = 0.0);
+        self.saved_ready.clear();
         self.dfs(0, 0.0, None)
     }
 
@@ -375,7 +384,12 @@ impl<'a> Search<'a> {
         if self.nodes > self.limit {
             return Outcome::Limit;
         }
-        let a_min = self.avail.iter().copied().fold(f64::INFINITY, f64::min).max(t0);
+        let a_min = self
+            .avail
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .max(t0);
         // Earliest starts along paths; indices are topological.
         for j in 0..n {
             if self.done[j] {
@@ -408,23 +422,24 @@ impl<'a> Search<'a> {
             let s = a_min.max(self.ready[j]);
             let follows = match last {
                 None => true,
-                Some(l) => s > t0 + self.tol || j > l,
+                // Exact comparison: a tolerance here could drop schedules; duplicates are safe.
+                Some(l) => s > t0 || j > l,
             };
             if follows {
                 cands.push((j, s));
             }
         }
-        // Left shift: drop a candidate if another eligible task fits in the idle time before it.
-        let tol = self.tol;
+        // Left shift: drop a candidate if another eligible task fits in the idle time before it
+        // (compared exactly, for the same reason).
         let fits_before = |s: f64, j: usize, this: &Self| {
             (0..n).any(|k| {
                 k != j
                     && !this.done[k]
                     && this.missing[k] == 0
-                    && a_min.max(this.ready[k]) + red.dur[k] <= s + tol
+                    && a_min.max(this.ready[k]) + red.dur[k] <= s
             })
         };
-        cands.retain(|&(j, s)| s <= a_min + tol || !fits_before(s, j, self));
+        cands.retain(|&(j, s)| s <= a_min || !fits_before(s, j, self));
         // Tightest latest start first, then earliest start: finds feasible schedules early.
         cands.sort_by(|a, b| {
             self.lst[a.0]
@@ -443,10 +458,10 @@ impl<'a> Search<'a> {
             self.avail[m] = end;
             self.start[j] = s;
             self.done[j] = true;
-            let mut old_ready = Vec::new();
+            let saved_at = self.saved_ready.len();
             for &x in &red.succs[j] {
                 self.missing[x] -= 1;
-                old_ready.push(self.ready[x]);
+                self.saved_ready.push(self.ready[x]);
                 self.ready[x] = self.ready[x].max(end);
             }
             for &b in &red.dominates[j] {
@@ -460,10 +475,11 @@ impl<'a> Search<'a> {
             for &b in &red.dominates[j] {
                 self.blockers[b] += 1;
             }
-            for (&x, &old) in red.succs[j].iter().zip(&old_ready) {
+            for (k, &x) in red.succs[j].iter().enumerate() {
                 self.missing[x] += 1;
-                self.ready[x] = old;
+                self.ready[x] = self.saved_ready[saved_at + k];
             }
+            self.saved_ready.truncate(saved_at);
             self.done[j] = false;
             self.avail[m] = old_avail;
             if r == Outcome::Limit {
@@ -596,7 +612,10 @@ mod tests {
                 return u64::MAX;
             }
             // Finished tasks only matter as finished: the makespan is set by later ones.
-            let key: Vec<Option<u64>> = end.iter().map(|e| e.map(|e| if e <= t { 0 } else { e })).collect();
+            let key: Vec<Option<u64>> = end
+                .iter()
+                .map(|e| e.map(|e| if e <= t { 0 } else { e }))
+                .collect();
             if let Some(&v) = memo.get(&(t, key.clone())) {
                 return v;
             }
@@ -658,13 +677,21 @@ mod tests {
             }
             for j in 0..n {
                 if placed.iter().any(|&(i, _)| i == j)
-                    || !preds[j].iter().all(|p| placed.iter().any(|&(i, _)| i == *p))
+                    || !preds[j]
+                        .iter()
+                        .all(|p| placed.iter().any(|&(i, _)| i == *p))
                 {
                     continue;
                 }
                 let ready = preds[j]
                     .iter()
-                    .map(|&p| placed.iter().find(|x| x.0 == p).map(|x| x.1 + d[p]).unwrap())
+                    .map(|&p| {
+                        placed
+                            .iter()
+                            .find(|x| x.0 == p)
+                            .map(|x| x.1 + d[p])
+                            .unwrap()
+                    })
                     .fold(0.0, f64::max);
                 let mut times: Vec<f64> = placed
                     .iter()
@@ -709,7 +736,10 @@ mod tests {
     fn check_reduced(red: &Reduced, starts: &[f64]) -> f64 {
         for j in 0..red.n {
             for &p in &red.preds[j] {
-                assert!(starts[j] + 1e-9 >= starts[p] + red.dur[p], "precedence {p} -> {j}");
+                assert!(
+                    starts[j] + 1e-9 >= starts[p] + red.dur[p],
+                    "precedence {p} -> {j}"
+                );
             }
             let s = starts[j];
             let overlap = (0..red.n)
@@ -737,7 +767,11 @@ mod tests {
         let starts = found.starts.expect("a schedule below the trivial bound");
         let ms = check_reduced(&red, &starts);
         assert!((ms - opt).abs() < 1e-6, "search found {ms}, optimum {opt}");
-        assert!((found.lower - opt).abs() < 1e-6, "search proved {}, optimum {opt}", found.lower);
+        assert!(
+            (found.lower - opt).abs() < 1e-6,
+            "search proved {}, optimum {opt}",
+            found.lower
+        );
     }
 
     proptest! {
@@ -785,7 +819,11 @@ mod tests {
         for seed in 0..30 {
             let shape = random_dag(6, 0.3, &[1.0, 2.0, 3.0], seed);
             for cap in 1..=3 {
-                assert_eq!(brute_integer(&shape, cap), brute_orders(&shape, cap), "seed {seed}");
+                assert_eq!(
+                    brute_integer(&shape, cap),
+                    brute_orders(&shape, cap),
+                    "seed {seed}"
+                );
             }
         }
     }

@@ -136,9 +136,7 @@ fn set_bound(items: &mut [(f64, f64, f64)], cap: usize, integral: bool) -> f64 {
                 let at = sorted.partition_point(|&x| x >= d);
                 sorted.insert(at, d);
             }
-            let next_head_differs = items
-                .get(k + 1)
-                .is_none_or(|x| x.0 != h);
+            let next_head_differs = items.get(k + 1).is_none_or(|x| x.0 != h);
             if !next_head_differs {
                 continue;
             }
@@ -210,9 +208,8 @@ pub(super) fn heads(
 /// A lower bound on the makespan from heads and tails: the longest `r + d + q`, and the set
 /// bound over all tasks with tails as deliveries.
 pub(super) fn head_tail_bound(red: &Reduced, head: &[f64], tail: &[f64]) -> f64 {
-    let mut items: Vec<(f64, f64, f64)> = (0..red.n)
-        .map(|i| (head[i], red.dur[i], tail[i]))
-        .collect();
+    let mut items: Vec<(f64, f64, f64)> =
+        (0..red.n).map(|i| (head[i], red.dur[i], tail[i])).collect();
     let path = (0..red.n)
         .map(|i| head[i] + red.dur[i] + tail[i])
         .fold(0.0f64, f64::max);
