@@ -232,7 +232,7 @@ pub struct CostModel {
 
 /// Weight of a new observation in the running estimate: high enough that a few runs correct a
 /// stale calibration, low enough that one noisy run does not swing priorities.
-const OBSERVATION_WEIGHT: f64 = 0.3;
+pub const OBSERVATION_WEIGHT: f64 = 0.3;
 
 /// Seconds per work unit when nothing was calibrated: a rough single-thread rate of a 2020s x86
 /// core for the shapes here, good enough to order tasks (only ratios matter for priorities).
@@ -277,17 +277,23 @@ impl CostModel {
         }
     }
 
-    /// Estimated single-thread proving seconds with every worker busy.
+    /// Calibrated single-thread proving seconds with every worker busy (what lower bounds use:
+    /// fixed for the process, so bounds from different runs compare).
     pub fn loaded_s(&self, kind: SubCircuitKind, shape: &ShapeStats) -> f64 {
-        if let Some(seen) = self.observed_loaded.lock().get(&kind) {
-            return *seen;
-        }
         match &self.calibration {
             Some(c) => match c.kinds.get(kind.name()).filter(|k| k.shape == *shape) {
                 Some(k) => k.loaded_s,
                 None => c.loaded_fit.predict(shape.work_units()),
             },
             None => self.alone_s(kind, shape),
+        }
+    }
+
+    /// The estimate scheduling uses: the calibrated loaded cost, refined by what runs observed.
+    pub fn scheduling_s(&self, kind: SubCircuitKind, shape: &ShapeStats) -> f64 {
+        match self.observed_loaded.lock().get(&kind) {
+            Some(seen) => *seen,
+            None => self.loaded_s(kind, shape),
         }
     }
 
@@ -300,12 +306,13 @@ impl CostModel {
             .unwrap_or(0.001)
     }
 
-    /// Folds a measured single-thread proving duration under load into the estimate.
+    /// Folds a task duration measured while every worker was busy into [`CostModel::scheduling_s`]
+    /// (an exponential moving average, see [`OBSERVATION_WEIGHT`]).
     pub fn observe(&self, kind: SubCircuitKind, shape: &ShapeStats, seconds: f64) {
         if !(seconds.is_finite() && seconds > 0.0) {
             return;
         }
-        let prior = self.loaded_s(kind, shape);
+        let prior = self.scheduling_s(kind, shape);
         let mut seen = self.observed_loaded.lock();
         seen.insert(kind, prior + OBSERVATION_WEIGHT * (seconds - prior));
     }
@@ -324,6 +331,30 @@ mod tests {
         );
         let one = Fit::least_squares(&[(2.0, 4.0)]);
         assert!((one.predict(3.0) - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn observations_refine_scheduling_but_not_bounds() {
+        let shape = ShapeStats {
+            k: 11,
+            advice_columns: 10,
+            fixed_columns: 5,
+            instance_columns: 1,
+            lookups: 1,
+            degree: 5,
+        };
+        let model = CostModel::new(None);
+        let kind = SubCircuitKind::Balance;
+        let before = model.loaded_s(kind, &shape);
+        model.observe(kind, &shape, before * 3.0);
+        let refined = model.scheduling_s(kind, &shape);
+        assert!(
+            (refined - before * (1.0 + 2.0 * OBSERVATION_WEIGHT)).abs() < 1e-9,
+            "{refined}"
+        );
+        assert_eq!(model.loaded_s(kind, &shape), before);
+        model.observe(kind, &shape, f64::NAN);
+        assert_eq!(model.scheduling_s(kind, &shape), refined);
     }
 
     #[test]

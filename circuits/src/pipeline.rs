@@ -242,6 +242,8 @@ impl Prover {
         let mut previous_exec = None;
         let mut first_slot = 0;
         let mut prove_tasks = Vec::with_capacity(n);
+        // Report index of each prove task → its planned slot.
+        let mut prove_index: BTreeMap<usize, usize> = BTreeMap::new();
         let mut naive_costs = Vec::new();
         let mut loaded_costs = Vec::new();
         let execute_cost = plan_s / ids.len().max(1) as f64;
@@ -322,7 +324,7 @@ impl Prover {
                 let key = self.keys.get(p.kind, depth)?;
                 let (circuits_p, proofs_p) = (circuits.clone(), proofs.clone());
                 let label_p = name.clone();
-                let cost = Cost::secs(loaded)
+                let cost = Cost::secs(self.costs.scheduling_s(p.kind, &p.shape))
                     .with_threads(workers)
                     .with_mem(estimated_peak_mem(&p.shape));
                 let prove =
@@ -347,6 +349,7 @@ impl Prover {
                     .add_dependency(witness, prove)
                     .map_err(|e| PipelineError::Run(e.to_string()))?;
                 prove_tasks.push(prove);
+                prove_index.insert(prove.index(), j);
             }
             first_slot += per_op[i];
         }
@@ -439,9 +442,18 @@ impl Prover {
         let wall_s = started.elapsed().as_secs_f64();
         let peak_rss_bytes = peak_rss_bytes();
 
+        // Refine the scheduling estimates from this run's proofs, but only from runs that kept
+        // every worker busy with its own proof: under `previous` each proof had all the threads,
+        // so its duration is not a loaded single-thread cost.
+        let refine = matches!(policy.name(), "dag" | "rayon" | "heft");
         let mut phases = PhaseTimes::default();
-        for t in &run.tasks {
+        for (i, t) in run.tasks.iter().enumerate() {
             let d = t.end_s - t.start_s;
+            if refine {
+                if let Some(p) = prove_index.get(&i).map(|&j| &planned[j]) {
+                    self.costs.observe(p.kind, &p.shape, d);
+                }
+            }
             match t.kind.as_str() {
                 "execute" => phases.execute_s += d,
                 "witness" => phases.witness_s += d,

@@ -32,8 +32,7 @@ use ff::{Field, PrimeField};
 use halo2_gadgets::poseidon::{PoseidonInstructions, Pow5Chip, Pow5Config, StateWord};
 use halo2_proofs::circuit::{AssignedCell, Chip, Layouter, Value};
 use halo2_proofs::plonk::{
-    Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Constraints, Error,
-    Expression, Fixed, FloorPlanner, Instance, Selector,
+    Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Selector,
 };
 use halo2_proofs::poly::Rotation;
 
@@ -444,12 +443,7 @@ pub fn rows_used<C: Circuit<Fp>>(
     circuit: &C,
     constants: impl Fn(&C::Config) -> Vec<Column<Fixed>>,
 ) -> Result<usize, Error> {
-    let mut cs = ConstraintSystem::default();
-    let config = C::configure(&mut cs);
-    let constants = constants(&config);
-    let mut counter = RowCounter::default();
-    C::FloorPlanner::synthesize(&mut counter, circuit, config, constants)?;
-    Ok(counter.rows)
+    Ok(super::rows::measure(circuit, constants)?.rows)
 }
 
 /// The smallest `k` whose `2^k` rows hold `circuit`'s layout plus halo2's blinding rows, i.e.
@@ -459,87 +453,7 @@ pub fn min_k<C: Circuit<Fp>>(
     circuit: &C,
     constants: impl Fn(&C::Config) -> Vec<Column<Fixed>>,
 ) -> Result<u32, Error> {
-    let rows = rows_used(circuit, constants)?;
-    let mut cs = ConstraintSystem::default();
-    let _ = C::configure(&mut cs);
-    // halo2 reserves the last `blinding_factors + 1` rows of every column.
-    let needed = (rows + cs.blinding_factors() + 1).max(cs.minimum_rows());
-    Ok(needed.next_power_of_two().trailing_zeros())
-}
-
-/// An [`Assignment`] that only records the highest row touched.
-#[derive(Default)]
-struct RowCounter {
-    rows: usize,
-}
-
-impl RowCounter {
-    fn touch(&mut self, row: usize) {
-        self.rows = self.rows.max(row + 1);
-    }
-}
-
-impl Assignment<Fp> for RowCounter {
-    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
-    fn exit_region(&mut self) {}
-    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
-        &mut self,
-        _: A,
-        _: &Selector,
-        row: usize,
-    ) -> Result<(), Error> {
-        self.touch(row);
-        Ok(())
-    }
-    fn query_instance(&self, _: Column<Instance>, _: usize) -> Result<Value<Fp>, Error> {
-        Ok(Value::unknown())
-    }
-    fn assign_advice<V, VR, A, AR>(
-        &mut self,
-        _: A,
-        _: Column<Advice>,
-        row: usize,
-        _: V,
-    ) -> Result<(), Error>
-    where
-        V: FnOnce() -> Value<VR>,
-        VR: Into<Assigned<Fp>>,
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row);
-        Ok(())
-    }
-    fn assign_fixed<V, VR, A, AR>(
-        &mut self,
-        _: A,
-        _: Column<Fixed>,
-        row: usize,
-        _: V,
-    ) -> Result<(), Error>
-    where
-        V: FnOnce() -> Value<VR>,
-        VR: Into<Assigned<Fp>>,
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row);
-        Ok(())
-    }
-    fn copy(&mut self, _: Column<Any>, l: usize, _: Column<Any>, r: usize) -> Result<(), Error> {
-        self.touch(l.max(r));
-        Ok(())
-    }
-    fn fill_from_row(
-        &mut self,
-        _: Column<Fixed>,
-        _: usize,
-        _: Value<Assigned<Fp>>,
-    ) -> Result<(), Error> {
-        Ok(())
-    }
-    fn push_namespace<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
-    fn pop_namespace(&mut self, _: Option<String>) {}
+    Ok(super::rows::measure(circuit, constants)?.k)
 }
 
 #[cfg(test)]
@@ -549,6 +463,7 @@ mod tests {
     use crate::state::smt::SparseMerkleTree;
     use halo2_proofs::circuit::SimpleFloorPlanner;
     use halo2_proofs::dev::MockProver;
+    use halo2_proofs::plonk::Instance;
 
     /// Test circuit: public `[hash2(a, b) on each chip, old_root, new_root, index]`, so both the
     /// 2-to-1 hash and the update gadget are checked against the native functions.

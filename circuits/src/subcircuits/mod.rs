@@ -9,6 +9,7 @@ pub mod balance;
 pub mod event_log;
 pub mod merkle;
 pub mod range;
+pub mod rows;
 pub mod signature;
 pub mod storage_update;
 

@@ -37,8 +37,8 @@ use crate::Fp;
 use halo2_gadgets::utilities::lookup_range_check::{LookupRangeCheck, LookupRangeCheckConfig};
 use halo2_proofs::circuit::{AssignedCell, Chip, Layouter, Value};
 use halo2_proofs::plonk::{
-    Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error, Expression, Fixed,
-    FloorPlanner, Instance, Selector, TableColumn,
+    Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Instance, Selector,
+    TableColumn,
 };
 use halo2_proofs::poly::Rotation;
 
@@ -458,112 +458,14 @@ impl RowUsage {
 pub fn rows_used<C: Circuit<Fp, Config = ArithCircuitConfig>>(
     circuit: &C,
 ) -> Result<RowUsage, Error> {
-    let mut cs = ConstraintSystem::default();
-    let config = C::configure(&mut cs);
-    let mut counter = RowCounter::default();
-    C::FloorPlanner::synthesize(&mut counter, circuit, config, vec![config.constants])?;
+    let usage = super::rows::measure(circuit, |config: &ArithCircuitConfig| {
+        vec![config.constants]
+    })?;
     Ok(RowUsage {
-        used: counter.rows,
-        advice: counter.advice_rows,
-        reserved: cs.blinding_factors() + 1,
+        used: usage.rows,
+        advice: usage.advice_rows,
+        reserved: usage.reserved,
     })
-}
-
-/// An [`Assignment`] backend that only records the highest row touched.
-#[derive(Default)]
-struct RowCounter {
-    rows: usize,
-    advice_rows: usize,
-}
-
-impl RowCounter {
-    fn touch(&mut self, row: usize) {
-        self.rows = self.rows.max(row + 1);
-    }
-}
-
-impl Assignment<Fp> for RowCounter {
-    fn enter_region<NR, N>(&mut self, _: N)
-    where
-        NR: Into<String>,
-        N: FnOnce() -> NR,
-    {
-    }
-
-    fn exit_region(&mut self) {}
-
-    fn enable_selector<A, AR>(&mut self, _: A, _: &Selector, row: usize) -> Result<(), Error>
-    where
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row);
-        Ok(())
-    }
-
-    fn query_instance(&self, _: Column<Instance>, _: usize) -> Result<Value<Fp>, Error> {
-        Ok(Value::unknown())
-    }
-
-    fn assign_advice<V, VR, A, AR>(
-        &mut self,
-        _: A,
-        _: Column<Advice>,
-        row: usize,
-        _: V,
-    ) -> Result<(), Error>
-    where
-        V: FnOnce() -> Value<VR>,
-        VR: Into<Assigned<Fp>>,
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row);
-        self.advice_rows = self.advice_rows.max(row + 1);
-        Ok(())
-    }
-
-    fn assign_fixed<V, VR, A, AR>(
-        &mut self,
-        _: A,
-        _: Column<Fixed>,
-        row: usize,
-        _: V,
-    ) -> Result<(), Error>
-    where
-        V: FnOnce() -> Value<VR>,
-        VR: Into<Assigned<Fp>>,
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row);
-        Ok(())
-    }
-
-    fn copy(&mut self, _: Column<Any>, l: usize, _: Column<Any>, r: usize) -> Result<(), Error> {
-        self.touch(l.max(r));
-        Ok(())
-    }
-
-    // The table layouter pads a table column from its last real row to the end of the usable
-    // rows with a default value; that padding is not a real row.
-    fn fill_from_row(
-        &mut self,
-        _: Column<Fixed>,
-        _: usize,
-        _: Value<Assigned<Fp>>,
-    ) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn push_namespace<NR, N>(&mut self, _: N)
-    where
-        NR: Into<String>,
-        N: FnOnce() -> NR,
-    {
-    }
-
-    fn pop_namespace(&mut self, _: Option<String>) {}
 }
 
 #[cfg(test)]

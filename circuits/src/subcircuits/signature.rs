@@ -66,7 +66,7 @@ use crate::Fp;
 
 pub mod fixed_bases;
 mod native;
-pub mod rows;
+pub use super::rows;
 
 pub use fixed_bases::SchnorrFixedBases;
 pub use native::{challenge, challenge_scalar, verify, PublicKey, Signature, SigningKey};
