@@ -23,7 +23,9 @@ with plain rayon spawning, isolating what the scheduler itself adds (DAG vs rayo
 means the scheduler is faster). The lower bounds are the shortest time any schedule could reach \
 given the dependency graph and the measured sub-circuit costs (loaded: costs measured under the \
 run's parallel load; naive: costs measured in isolation). Efficiency is loaded lower bound / DAG \
-time: 1.00 means the scheduler reached the bound. Times are medians over the repetitions. `n/a` \
+time: 1.00 means the scheduler reached the bound. The bound is only as good as the calibration: an \
+efficiency above 1.00 means the machine ran faster during the measured run than while the costs \
+were calibrated (shared or throttled machines drift), not that a schedule beat the bound. Times are medians over the repetitions. `n/a` \
 marks a value this run did not measure.";
 
 /// Renders `results.md`. `published` supplies the operation labels ("Simple Transfer", ...);
