@@ -87,3 +87,35 @@ pub enum Dispatch {
     /// predecessors are done.
     Plan(StaticPlan),
 }
+
+/// A ready task in a max-heap of ready tasks: highest priority first, then lowest index, so the
+/// order is total and deterministic (shared by the reference HEFT plan and the simulator).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyTask {
+    /// Priority (for example the bottom level); higher pops first.
+    pub(crate) priority: f64,
+    /// The task.
+    pub(crate) task: TaskIndex,
+}
+
+impl PartialEq for ReadyTask {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for ReadyTask {}
+
+impl PartialOrd for ReadyTask {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ReadyTask {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.priority
+            .total_cmp(&other.priority)
+            .then_with(|| other.task.cmp(&self.task))
+    }
+}

@@ -45,7 +45,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{self, CycleError};
-use crate::shape::{DagShape, Dispatch, StaticPlan, TaskIndex};
+use crate::shape::{DagShape, Dispatch, ReadyTask, StaticPlan, TaskIndex};
 
 /// The virtual machine a simulation runs on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -218,31 +218,6 @@ impl Ord for Event {
     }
 }
 
-/// A ready task in a priority queue: highest priority, then lowest index, first.
-#[derive(Clone, Copy, Debug)]
-struct Ready {
-    priority: f64,
-    task: TaskIndex,
-}
-impl PartialEq for Ready {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Ready {}
-impl PartialOrd for Ready {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ready {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.priority
-            .total_cmp(&other.priority)
-            .then(other.task.cmp(&self.task))
-    }
-}
-
 /// Where ready tasks wait, per policy.
 enum Queues<'a> {
     Fifo {
@@ -252,7 +227,7 @@ enum Queues<'a> {
         rng: Box<ChaCha8Rng>,
     },
     Priority {
-        per_domain: Vec<BinaryHeap<Ready>>,
+        per_domain: Vec<BinaryHeap<ReadyTask>>,
         priority: &'a [f64],
         locality: bool,
         next_root: usize,
@@ -521,7 +496,7 @@ impl<'a> EventSim<'a> {
                         (*next_root - 1) % per_domain.len()
                     }
                 };
-                per_domain[domain].push(Ready {
+                per_domain[domain].push(ReadyTask {
                     priority: priority[task],
                     task,
                 });

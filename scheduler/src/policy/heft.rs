@@ -6,12 +6,11 @@
 //! selection, no insertion), kept as the reference the tests compare against and as the plan used
 //! if the search rejects a shape.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::{order_or_index, Policy};
 use crate::analysis;
-use crate::shape::{DagShape, Dispatch, StaticPlan, TaskIndex};
+use crate::shape::{DagShape, Dispatch, ReadyTask, StaticPlan};
 
 /// Dispatches a static plan computed before the run (see [`fallback_plan`]).
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,31 +30,6 @@ impl Policy for Heft {
                 Dispatch::Plan(fallback_plan(shape, workers))
             }
         }
-    }
-}
-
-/// A ready task in the list scheduler's heap: highest bottom level first, then lowest index.
-struct Ready {
-    level: f64,
-    task: TaskIndex,
-}
-
-impl PartialEq for Ready {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Ready {}
-impl PartialOrd for Ready {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ready {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.level
-            .total_cmp(&other.level)
-            .then_with(|| other.task.cmp(&self.task))
     }
 }
 
@@ -91,10 +65,10 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
     };
     let mut remaining: Vec<usize> = shape.preds.iter().map(Vec::len).collect();
     let mut data_ready = vec![0.0f64; n];
-    let mut heap: BinaryHeap<Ready> = (0..n)
+    let mut heap: BinaryHeap<ReadyTask> = (0..n)
         .filter(|&i| remaining[i] == 0)
-        .map(|task| Ready {
-            level: levels[task],
+        .map(|task| ReadyTask {
+            priority: levels[task],
             task,
         })
         .collect();
@@ -105,7 +79,7 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
         order_per_worker: vec![Vec::new(); p],
         makespan_s: 0.0,
     };
-    while let Some(Ready { task, .. }) = heap.pop() {
+    while let Some(ReadyTask { task, .. }) = heap.pop() {
         let (worker, start) = (0..p)
             .map(|w| (w, free[w].max(data_ready[task])))
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -120,8 +94,8 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
             data_ready[s] = data_ready[s].max(finish);
             remaining[s] -= 1;
             if remaining[s] == 0 {
-                heap.push(Ready {
-                    level: levels[s],
+                heap.push(ReadyTask {
+                    priority: levels[s],
                     task: s,
                 });
             }
