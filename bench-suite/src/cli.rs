@@ -43,6 +43,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two results.json files and fail on a regression.
     Gate(GateArgs),
+    /// How far the gated ratios move between runs of an unchanged tree, and which slowdown
+    /// given limits always catch: the evidence for choosing the gate's limits.
+    Spread(SpreadArgs),
 }
 
 /// A scheduling policy for proving an operation's sub-circuits.
@@ -242,14 +245,34 @@ pub struct GateArgs {
     /// The results.json to judge.
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
-    /// Largest accepted growth of a ratio, percent.
+    /// Largest accepted growth of `dag/previous`, percent (and of `dag/calibration`, unless
+    /// `--max-calibrated-regression` is given).
     #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
     pub max_regression: f64,
+    /// Largest accepted growth of `dag/calibration`, percent (default: `--max-regression`).
+    /// The calibration kernel runs on one thread while proving uses them all, so on a shared
+    /// machine this ratio moves more from run to run and may need a wider limit.
+    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
+    pub max_calibrated_regression: Option<f64>,
     /// After printing the comparison, copy the current file over the baseline: the current
     /// numbers are accepted, so the exit code is 0 even if a ratio regressed (a warning names
     /// the operations).
     #[arg(long)]
     pub update_baseline: bool,
+}
+
+/// `zkpar spread`.
+#[derive(Debug, Args)]
+pub struct SpreadArgs {
+    /// Two or more results.json files from runs of the same tree on the same machine.
+    #[arg(value_name = "RESULTS", required = true, num_args = 2..)]
+    pub runs: Vec<PathBuf>,
+    /// The `dag/previous` limit to evaluate, percent (as `zkpar gate --max-regression`).
+    #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
+    pub max_regression: f64,
+    /// The `dag/calibration` limit to evaluate, percent (default: `--max-regression`).
+    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
+    pub max_calibrated_regression: Option<f64>,
 }
 
 /// Why a size string was rejected.

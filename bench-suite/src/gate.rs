@@ -3,24 +3,31 @@
 //! Absolute seconds move with the machine, its load and its clock, so the gate compares two
 //! ratios that cancel most of that out:
 //!
-//! 1. `dag_s / previous_s` from the same run: the scheduler's time relative to sequential
-//!    proving measured minutes apart on the same machine. This is the published improvement
-//!    turned around, and it is what the project claims.
-//! 2. `dag_s / calibration_s`: the scheduler's time relative to a fixed calibration workload
-//!    timed on the same machine. This catches a slowdown that hits `previous` and `dag` alike
+//! 1. `dag / previous` from the same run: the scheduler's time relative to sequential proving on
+//!    the same machine. This is the published improvement turned around, and it is what the
+//!    project claims. When the file carries per-round samples (`samples.previous[i]` and
+//!    `samples.dag[i]` timed back to back in round `i`), the ratio is the **median of the
+//!    per-round ratios**, so a machine that drifts during the run moves both halves of each
+//!    ratio alike; otherwise it is `dag_s / previous_s`.
+//! 2. `dag / calibration`: the scheduler's time relative to a fixed calibration workload timed
+//!    on the same machine. This catches a slowdown that hits `previous` and `dag` alike
 //!    (e.g. a slower circuit), which ratio 1 cannot see. It is only judged when both files have
-//!    a calibration (`calibration_s > 0`); otherwise the row says so.
+//!    a calibration (`calibration_s > 0`); otherwise the row says so. The kernel runs on one
+//!    thread while proving uses them all, so on a shared machine this ratio is the noisier one
+//!    and gets its own threshold.
 //!
-//! An operation regresses when either ratio grows by more than the threshold relative to the
-//! baseline's ratio: `current / baseline - 1 > max_regression_pct / 100`. Every operation of
-//! the baseline must be in the current file (a dropped operation is an input error, not a pass).
+//! An operation regresses when either ratio grows by more than its threshold relative to the
+//! baseline's ratio: `current / baseline - 1 > threshold / 100`. Every operation of the
+//! baseline must be in the current file (a dropped operation is an input error, not a pass).
 //!
 //! # Complexity
-//! O(b * c) for b baseline and c current operations (both are a handful).
+//! O(b * c + s log s) for b baseline and c current operations (a handful) and s samples per
+//! operation (a few dozen at most).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::report::results::{median, OperationResult};
 use crate::report::{ReportError, Results};
 
 /// Which ratio a row judges.
@@ -61,20 +68,47 @@ pub struct GateRow {
     /// Which ratio.
     pub metric: Metric,
     /// The baseline's ratio (`None` if not available).
-    pub baseline: Option<f64>,
+    pub baseline: Option<Ratio>,
     /// The current ratio (`None` if not available).
-    pub current: Option<f64>,
+    pub current: Option<Ratio>,
     /// `(current / baseline - 1) * 100` when both are available.
     pub change_pct: Option<f64>,
     /// The verdict.
     pub verdict: Verdict,
 }
 
+/// How much each ratio may grow before the gate fails, percent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// For `dag / previous` ([`Metric::SameRun`]).
+    pub same_run_pct: f64,
+    /// For `dag / calibration` ([`Metric::Calibrated`]).
+    pub calibrated_pct: f64,
+}
+
+impl Thresholds {
+    /// The same threshold for both ratios.
+    pub fn uniform(pct: f64) -> Self {
+        Thresholds {
+            same_run_pct: pct,
+            calibrated_pct: pct,
+        }
+    }
+
+    /// The threshold of `metric`.
+    pub fn of(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::SameRun => self.same_run_pct,
+            Metric::Calibrated => self.calibrated_pct,
+        }
+    }
+}
+
 /// Everything the gate compared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateReport {
-    /// The threshold used, percent.
-    pub max_regression_pct: f64,
+    /// The thresholds used.
+    pub thresholds: Thresholds,
     /// Rows in baseline order, then operations only in the current file.
     pub rows: Vec<GateRow>,
 }
@@ -98,23 +132,33 @@ impl GateReport {
 
     /// The comparison as an aligned text table followed by a one-line summary.
     pub fn render(&self) -> String {
-        let fmt_ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.4}"));
-        let mut lines: Vec<[String; 6]> = vec![[
+        let fmt_ratio = |r: &Option<Ratio>| {
+            r.as_ref()
+                .map_or_else(|| "-".to_string(), |r| format!("{:.4}", r.value))
+        };
+        let fmt_basis = |r: &Option<Ratio>| r.as_ref().map_or_else(String::new, Ratio::basis);
+        let mut lines: Vec<[String; 9]> = vec![[
             "op".into(),
             "metric".into(),
             "baseline".into(),
+            "from".into(),
             "current".into(),
+            "from".into(),
             "change".into(),
+            "limit".into(),
             "verdict".into(),
         ]];
         for row in &self.rows {
             lines.push([
                 row.op.clone(),
                 row.metric.name().into(),
-                fmt_ratio(row.baseline),
-                fmt_ratio(row.current),
+                fmt_ratio(&row.baseline),
+                fmt_basis(&row.baseline),
+                fmt_ratio(&row.current),
+                fmt_basis(&row.current),
                 row.change_pct
                     .map_or_else(|| "-".into(), |c| format!("{c:+.1}%")),
+                format!("+{}%", self.thresholds.of(row.metric)),
                 match &row.verdict {
                     Verdict::Holds => "ok".into(),
                     Verdict::Regressed => "REGRESSED".into(),
@@ -122,7 +166,7 @@ impl GateReport {
                 },
             ]);
         }
-        let mut widths = [0usize; 6];
+        let mut widths = [0usize; 9];
         for line in &lines {
             for (w, cell) in widths.iter_mut().zip(line) {
                 *w = (*w).max(cell.len());
@@ -134,10 +178,10 @@ impl GateReport {
             for (i, (cell, w)) in line.iter().zip(widths).enumerate() {
                 // Names left-aligned, numbers right-aligned; the last column is not padded.
                 match i {
-                    0 | 1 => {
+                    0 | 1 | 3 | 5 => {
                         let _ = write!(text, "{cell:<w$}  ");
                     }
-                    5 => text.push_str(cell),
+                    8 => text.push_str(cell),
                     _ => {
                         let _ = write!(text, "{cell:>w$}  ");
                     }
@@ -145,18 +189,17 @@ impl GateReport {
             }
             let _ = writeln!(out, "{}", text.trim_end());
         }
+        let limits = format!(
+            "dag/previous +{}%, dag/calibration +{}%",
+            self.thresholds.same_run_pct, self.thresholds.calibrated_pct
+        );
         let regressed = self.regressed_ops();
         if regressed.is_empty() {
-            let _ = writeln!(
-                out,
-                "gate: pass (no ratio grew by more than {}%)",
-                self.max_regression_pct
-            );
+            let _ = writeln!(out, "gate: pass (no ratio grew past its limit: {limits})");
         } else {
             let _ = writeln!(
                 out,
-                "gate: FAIL: regressed by more than {}%: {}",
-                self.max_regression_pct,
+                "gate: FAIL: grew past its limit ({limits}): {}",
                 regressed.join(", ")
             );
         }
@@ -164,9 +207,30 @@ impl GateReport {
     }
 }
 
-/// `dag_s / previous_s`, or an error naming the file and field when `previous_s` or `dag_s`
-/// is not positive (the ratio would be meaningless).
-fn same_run_ratio(results: &Results, op: &str, path: &Path) -> Result<f64, ReportError> {
+/// One side of a compared ratio, and what it was computed from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio {
+    /// The ratio.
+    pub value: f64,
+    /// How many per-round ratios it is the median of; `None` when it is the ratio of the
+    /// reported medians (the file has no usable per-round samples).
+    pub rounds: Option<usize>,
+}
+
+impl Ratio {
+    /// The `from` column: `5 rounds` or `medians`.
+    fn basis(&self) -> String {
+        match self.rounds {
+            Some(1) => "1 round".into(),
+            Some(n) => format!("{n} rounds"),
+            None => "medians".into(),
+        }
+    }
+}
+
+/// The `dag / previous` ratio of `op` (see the module docs), or an error naming the file and
+/// field when `previous_s` or `dag_s` is not positive (the ratio would be meaningless).
+fn same_run_ratio(results: &Results, op: &str, path: &Path) -> Result<Ratio, ReportError> {
     let index = results
         .operations
         .iter()
@@ -182,7 +246,36 @@ fn same_run_ratio(results: &Results, op: &str, path: &Path) -> Result<f64, Repor
             ));
         }
     }
-    Ok(row.dag_s / row.previous_s)
+    let per_round: Vec<f64> = row
+        .samples
+        .as_ref()
+        .map(|s| {
+            s.previous
+                .iter()
+                .zip(&s.dag)
+                .filter(|(p, d)| **p > 0.0 && **d > 0.0)
+                .map(|(p, d)| d / p)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(match median(&per_round) {
+        Some(value) => Ratio {
+            value,
+            rounds: Some(per_round.len()),
+        },
+        None => Ratio {
+            value: row.dag_s / row.previous_s,
+            rounds: None,
+        },
+    })
+}
+
+/// The `dag / calibration` ratio of `row`, when `results` has a calibration.
+fn calibrated_ratio(results: &Results, row: &OperationResult) -> Option<Ratio> {
+    (results.calibration_s > 0.0 && row.dag_s > 0.0).then(|| Ratio {
+        value: row.dag_s / results.calibration_s,
+        rounds: None,
+    })
 }
 
 /// Compares `current` against `baseline` (see the module docs). `baseline_path` and
@@ -193,7 +286,7 @@ fn same_run_ratio(results: &Results, op: &str, path: &Path) -> Result<f64, Repor
 pub fn compare(
     baseline: &Results,
     current: &Results,
-    max_regression_pct: f64,
+    thresholds: Thresholds,
     baseline_path: &Path,
     current_path: &Path,
 ) -> Result<GateReport, ReportError> {
@@ -210,45 +303,47 @@ pub fn compare(
             current: current_path.to_path_buf(),
         });
     }
-    let judge = |b: f64, c: f64| {
-        let change = (c / b - 1.0) * 100.0;
-        let verdict = if change > max_regression_pct {
-            Verdict::Regressed
-        } else {
-            Verdict::Holds
-        };
-        (Some(change), verdict)
+    let judged = |op: &str, metric: Metric, base: Ratio, cur: Ratio| {
+        let change = (cur.value / base.value - 1.0) * 100.0;
+        GateRow {
+            op: op.to_string(),
+            metric,
+            baseline: Some(base),
+            current: Some(cur),
+            change_pct: Some(change),
+            verdict: if change > thresholds.of(metric) {
+                Verdict::Regressed
+            } else {
+                Verdict::Holds
+            },
+        }
     };
 
     let mut rows = Vec::new();
     for b in &baseline.operations {
+        let c = current
+            .operation(&b.op)
+            .expect("missing operations were rejected above");
         let base = same_run_ratio(baseline, &b.op, baseline_path)?;
         let cur = same_run_ratio(current, &b.op, current_path)?;
-        let (change_pct, verdict) = judge(base, cur);
-        rows.push(GateRow {
-            op: b.op.clone(),
-            metric: Metric::SameRun,
-            baseline: Some(base),
-            current: Some(cur),
-            change_pct,
-            verdict,
-        });
+        rows.push(judged(&b.op, Metric::SameRun, base, cur));
 
-        let c = current.operation(&b.op).map_or(0.0, |c| c.dag_s);
-        let base = (baseline.calibration_s > 0.0).then(|| b.dag_s / baseline.calibration_s);
-        let cur = (current.calibration_s > 0.0).then(|| c / current.calibration_s);
-        let (change_pct, verdict) = match (base, cur) {
-            (Some(bv), Some(cv)) => judge(bv, cv),
-            (None, _) => (None, Verdict::NotJudged("baseline has no calibration")),
-            (_, None) => (None, Verdict::NotJudged("current has no calibration")),
-        };
-        rows.push(GateRow {
-            op: b.op.clone(),
-            metric: Metric::Calibrated,
-            baseline: base,
-            current: cur,
-            change_pct,
-            verdict,
+        let base = calibrated_ratio(baseline, b);
+        let cur = calibrated_ratio(current, c);
+        rows.push(match (base, cur) {
+            (Some(base), Some(cur)) => judged(&b.op, Metric::Calibrated, base, cur),
+            (base, cur) => GateRow {
+                op: b.op.clone(),
+                metric: Metric::Calibrated,
+                baseline: base,
+                current: cur,
+                change_pct: None,
+                verdict: Verdict::NotJudged(if base.is_none() {
+                    "baseline has no calibration"
+                } else {
+                    "current has no calibration"
+                }),
+            },
         });
     }
     for c in &current.operations {
@@ -263,8 +358,174 @@ pub fn compare(
             });
         }
     }
-    Ok(GateReport {
-        max_regression_pct,
-        rows,
-    })
+    Ok(GateReport { thresholds, rows })
+}
+
+/// How far the gated ratios move between runs of an unchanged tree, and what that means for a
+/// pair of limits: the evidence behind CI's `--max-regression` (see `zkpar spread`).
+///
+/// Every ordered pair of runs is compared as the gate would compare a baseline and a current
+/// file. A uniform slowdown of `dag` by a factor `f` multiplies both of an operation's current
+/// ratios by `f` (each is linear in the `dag` timings), so the slowdown the gate always catches
+/// follows from the same comparisons without running anything again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spread {
+    /// How many runs were compared.
+    pub runs: usize,
+    /// One entry per operation of the first run, in its order.
+    pub ops: Vec<OpSpread>,
+}
+
+/// The comparisons of one operation over every ordered pair of runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpSpread {
+    /// Operation id.
+    pub op: String,
+    /// Per ordered pair: the change of `dag/previous` and of `dag/calibration` (if judged), in
+    /// percent.
+    pub changes: Vec<(f64, Option<f64>)>,
+}
+
+impl OpSpread {
+    /// The largest growth of `metric` over all pairs, percent (`None` if never judged).
+    pub fn worst_growth_pct(&self, metric: Metric) -> Option<f64> {
+        self.changes
+            .iter()
+            .filter_map(|&(same, cal)| match metric {
+                Metric::SameRun => Some(same),
+                Metric::Calibrated => cal,
+            })
+            .max_by(f64::total_cmp)
+    }
+
+    /// The smallest slowdown of `dag`, percent, that fails the gate on every pair at
+    /// `thresholds`: on each pair the slowdown must push one of the two ratios past its limit.
+    pub fn always_caught_slowdown_pct(&self, thresholds: Thresholds) -> f64 {
+        let needed = |change: f64, limit: f64| (1.0 + limit / 100.0) / (1.0 + change / 100.0);
+        self.changes
+            .iter()
+            .map(|&(same, cal)| {
+                let by_same = needed(same, thresholds.same_run_pct);
+                cal.map_or(by_same, |c| {
+                    by_same.min(needed(c, thresholds.calibrated_pct))
+                })
+            })
+            .fold(1.0, f64::max)
+            .mul_add(100.0, -100.0)
+    }
+}
+
+impl Spread {
+    /// Compares every ordered pair of `runs` (path, results) with [`compare`].
+    ///
+    /// Errors: fewer than two runs, or any error of [`compare`] (an operation of one run
+    /// missing from another, a non-positive time).
+    ///
+    /// # Complexity
+    /// O(n² · c) for n runs of c operations each.
+    pub fn measure(runs: &[(std::path::PathBuf, Results)]) -> Result<Spread, ReportError> {
+        if runs.len() < 2 {
+            return Err(ReportError::Invalid {
+                path: runs.first().map(|(p, _)| p.clone()).unwrap_or_default(),
+                detail: format!(
+                    "the spread needs at least two runs to compare, got {}",
+                    runs.len()
+                ),
+            });
+        }
+        let mut ops: Vec<OpSpread> = runs[0]
+            .1
+            .operations
+            .iter()
+            .map(|o| OpSpread {
+                op: o.op.clone(),
+                changes: Vec::new(),
+            })
+            .collect();
+        for (i, (base_path, base)) in runs.iter().enumerate() {
+            for (j, (cur_path, cur)) in runs.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                // The limits do not matter here: only the changes are kept.
+                let report = compare(base, cur, Thresholds::uniform(0.0), base_path, cur_path)?;
+                for entry in &mut ops {
+                    let change = |metric| {
+                        report
+                            .rows
+                            .iter()
+                            .find(|r| r.op == entry.op && r.metric == metric)
+                            .and_then(|r| r.change_pct)
+                    };
+                    if let Some(same) = change(Metric::SameRun) {
+                        entry.changes.push((same, change(Metric::Calibrated)));
+                    }
+                }
+            }
+        }
+        Ok(Spread {
+            runs: runs.len(),
+            ops,
+        })
+    }
+
+    /// Whether an unchanged tree passes the gate on every ordered pair at `thresholds`.
+    pub fn unchanged_passes(&self, thresholds: Thresholds) -> bool {
+        self.ops.iter().all(|o| {
+            [Metric::SameRun, Metric::Calibrated].iter().all(|&m| {
+                o.worst_growth_pct(m)
+                    .is_none_or(|worst| worst <= thresholds.of(m))
+            })
+        })
+    }
+
+    /// The smallest slowdown of `dag`, percent, that fails the gate for every operation on
+    /// every pair at `thresholds`.
+    pub fn always_caught_slowdown_pct(&self, thresholds: Thresholds) -> f64 {
+        self.ops
+            .iter()
+            .map(|o| o.always_caught_slowdown_pct(thresholds))
+            .fold(0.0, f64::max)
+    }
+
+    /// A table of the worst growth per operation and ratio, then what `thresholds` give.
+    pub fn render(&self, thresholds: Thresholds) -> String {
+        let fmt = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:+.1}%"));
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} runs, {} ordered pairs; worst growth of each ratio between two runs:",
+            self.runs,
+            self.runs * (self.runs - 1)
+        );
+        let _ = writeln!(
+            out,
+            "{:<12} {:>14} {:>17} {:>16}",
+            "op", "dag/previous", "dag/calibration", "always caught"
+        );
+        for o in &self.ops {
+            let _ = writeln!(
+                out,
+                "{:<12} {:>14} {:>17} {:>16}",
+                o.op,
+                fmt(o.worst_growth_pct(Metric::SameRun)),
+                fmt(o.worst_growth_pct(Metric::Calibrated)),
+                format!("dag +{:.1}%", o.always_caught_slowdown_pct(thresholds)),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "limits dag/previous +{}%, dag/calibration +{}%: an unchanged tree {}; \
+             a dag slowdown of {:.1}% or more fails every operation on every pair",
+            thresholds.same_run_pct,
+            thresholds.calibrated_pct,
+            if self.unchanged_passes(thresholds) {
+                "passes on every pair"
+            } else {
+                "FAILS on at least one pair"
+            },
+            self.always_caught_slowdown_pct(thresholds)
+        );
+        out
+    }
 }

@@ -46,26 +46,21 @@ pub fn prove_once(
         .with_context(|| format!("proving {op} with the {policy} policy"))
 }
 
-/// The fixed single-thread kernel the regression gate divides by: native Poseidon hashing, the
-/// same field arithmetic proving is made of, but independent of zkpar's scheduling code. Returns
-/// the median of five timings, in seconds.
-pub fn calibration_kernel_s() -> f64 {
-    // 20,000 hashes take a few tenths of a second on a current core: long enough to time
-    // reliably, short enough to repeat five times in a quick run.
+/// One timing, in seconds, of the fixed single-thread kernel the regression gate divides by:
+/// native Poseidon hashing, the same field arithmetic proving is made of, but independent of
+/// zkpar's scheduling code.
+pub fn calibration_kernel_once() -> f64 {
+    // 20,000 hashes take a few tenths of a second on a current core: long enough that one
+    // timing is not at the mercy of a single scheduler tick, short enough to repeat before
+    // every round of a quick run.
     const HASHES: u64 = 20_000;
-    let mut samples: Vec<f64> = (0..5)
-        .map(|_| {
-            let started = Instant::now();
-            let mut acc = circuits::Fp::from(1);
-            for i in 0..HASHES {
-                acc = circuits::state::poseidon::hash2(acc, circuits::Fp::from(i));
-            }
-            std::hint::black_box(acc);
-            started.elapsed().as_secs_f64()
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+    let started = Instant::now();
+    let mut acc = circuits::Fp::from(1);
+    for i in 0..HASHES {
+        acc = circuits::state::poseidon::hash2(acc, circuits::Fp::from(i));
+    }
+    std::hint::black_box(acc);
+    started.elapsed().as_secs_f64()
 }
 
 /// The machine description for `results.json`.

@@ -159,3 +159,120 @@ fn update_baseline_copies_current() {
     assert_eq!(code(&out), 0);
     assert_eq!(Results::load(&baseline).unwrap(), sample_results());
 }
+
+/// `sample_results` with per-round samples whose paired ratios are `dag / previous = ratio` in
+/// every round, while the machine drifts from round to round.
+fn with_rounds(ratio: f64) -> Results {
+    let mut results = sample_results();
+    for op in &mut results.operations {
+        let previous: Vec<f64> = [1.0, 1.3, 0.9, 1.2, 1.05]
+            .iter()
+            .map(|drift| op.previous_s * drift)
+            .collect();
+        let dag: Vec<f64> = previous.iter().map(|p| p * ratio).collect();
+        op.previous_s = bench_suite::report::results::median(&previous).unwrap();
+        op.dag_s = bench_suite::report::results::median(&dag).unwrap();
+        op.samples = Some(bench_suite::report::results::Samples {
+            previous,
+            rayon: Vec::new(),
+            dag,
+        });
+        op.recompute();
+    }
+    results
+}
+
+#[test]
+fn per_round_ratios_are_judged_when_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = write(dir.path(), "baseline.json", &with_rounds(0.8));
+    let same = write(dir.path(), "same.json", &with_rounds(0.8));
+    let out = gate(dir.path(), &baseline, &same, &[]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("5 rounds"), "{}", stdout(&out));
+
+    // The medians alone would hide this: every round's dag is 12% slower relative to its own
+    // previous, but the reported medians are edited back to the baseline's.
+    let mut hidden = with_rounds(0.8 * 1.12);
+    for (op, base) in hidden
+        .operations
+        .iter_mut()
+        .zip(with_rounds(0.8).operations)
+    {
+        op.previous_s = base.previous_s;
+        op.dag_s = base.dag_s;
+        op.recompute();
+    }
+    let current = write(dir.path(), "current.json", &hidden);
+    let out = gate(dir.path(), &baseline, &current, &[]);
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(stdout(&out).contains("+12.0%"), "{}", stdout(&out));
+}
+
+#[test]
+fn calibrated_ratio_has_its_own_limit() {
+    // Both policies 20% slower: only dag/calibration grows, and its own limit decides.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = write(dir.path(), "baseline.json", &sample_results());
+    let mut slower = sample_results();
+    for op in &mut slower.operations {
+        op.previous_s *= 1.2;
+        op.dag_s *= 1.2;
+        op.recompute();
+    }
+    let current = write(dir.path(), "current.json", &slower);
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &["--max-calibrated-regression", "25"],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("+25%"), "{}", stdout(&out));
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &[
+            "--max-regression",
+            "30",
+            "--max-calibrated-regression",
+            "15",
+        ],
+    );
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(stderr(&out).contains("dag/calibration > +15%"));
+}
+
+#[test]
+fn spread_reports_worst_growth_and_caught_slowdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.json", &with_rounds(0.8));
+    let b = write(dir.path(), "b.json", &with_rounds(0.84));
+    let args = [
+        "spread",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--max-regression",
+        "10",
+        "--max-calibrated-regression",
+        "20",
+    ];
+    let out = zkpar(&args, dir.path());
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    // b over a: dag/previous +5.0%, and dag/calibration too (same calibration, dag 5% slower).
+    assert!(text.contains("+5.0%"), "{text}");
+    assert!(
+        text.contains("an unchanged tree passes on every pair"),
+        "{text}"
+    );
+    // The pair a-over-b moved -4.76%; a slowdown must lift it past +10%: 1.10 / 0.952 = +15.5%.
+    assert!(text.contains("dag +15.5%"), "{text}");
+
+    let out = zkpar(&["spread", a.to_str().unwrap()], dir.path());
+    assert_eq!(code(&out), 2, "one run is a usage error");
+    let out = zkpar(&["spread", a.to_str().unwrap(), "missing.json"], dir.path());
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("missing.json"), "{}", stderr(&out));
+}

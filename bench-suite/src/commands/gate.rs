@@ -19,10 +19,16 @@ use crate::report::{ReportError, Results};
 pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
     let baseline = Results::load(&args.baseline).context("reading the baseline")?;
     let current = Results::load(&args.current).context("reading the current results")?;
+    let thresholds = gate::Thresholds {
+        same_run_pct: args.max_regression,
+        calibrated_pct: args
+            .max_calibrated_regression
+            .unwrap_or(args.max_regression),
+    };
     let report = gate::compare(
         &baseline,
         &current,
-        args.max_regression,
+        thresholds,
         &args.baseline,
         &args.current,
     )?;
@@ -45,8 +51,9 @@ pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
         Ok(Outcome::Success)
     } else {
         eprintln!(
-            "error: performance regression (> {}%) in: {}",
-            args.max_regression,
+            "error: performance regression (dag/previous > +{}% or dag/calibration > +{}%) in: {}",
+            thresholds.same_run_pct,
+            thresholds.calibrated_pct,
             regressed.join(", ")
         );
         Ok(Outcome::Regressed)

@@ -27,6 +27,7 @@ pub mod prove;
 pub mod report;
 pub mod reproduce;
 pub mod scale;
+pub mod spread;
 pub mod stg;
 pub mod topology;
 pub mod verify;
@@ -83,6 +84,7 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Stg(args) => stg::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Scale(args) => scale::run(args),
+        Command::Spread(args) => spread::run(args),
     }
 }
 

@@ -6,11 +6,17 @@
 //!    loaded), so priorities and lower bounds use this machine's costs;
 //! 2. key generation for every sub-circuit (set-up, not timed);
 //! 3. one untimed warm-up proof, so first-touch page faults do not land on the first policy;
-//! 4. `reps` rounds; each round proves every operation with `previous`, `rayon` and `dag` in turn,
-//!    so slow drift of the machine (thermal, neighbours) spreads over all policies alike;
+//! 4. rounds: each round times the calibration kernel once, then proves every operation that
+//!    still needs samples with `previous`, `rayon` and `dag` back to back, starting with a
+//!    different policy each round. The three timings of an operation in one round are seconds
+//!    apart, so the gate can pair them (`dag[i] / previous[i]`) and a machine that drifts over
+//!    the run moves both halves of each pair alike; rotating the order keeps "always runs
+//!    right after previous" from becoming a bias of its own. An operation stops once it has
+//!    `reps` rounds and enough seconds of samples (`QUICK_MIN_MEASURED_S`);
 //! 5. every `dag` bundle of the last round is verified (assembly + batch verification), so the
 //!    timed proofs are known to be real;
-//! 6. a thread-scaling sweep of one operation for `scaling.svg`.
+//! 6. a thread-scaling sweep of one operation for `scaling.svg`: the smaller thread counts are
+//!    proved here, the full count is the rounds' medians.
 
 use crate::cli::ReproduceArgs;
 use crate::commands::Outcome;
@@ -18,7 +24,8 @@ use crate::measure::{self, TABLE_POLICIES};
 use crate::report::charts::gantt_chart;
 use crate::report::published::PublishedTable;
 use crate::report::results::{
-    LowerBounds, OperationResult, PeakRss, PublishedFigures, Results, Samples, Timings,
+    median, LowerBounds, OperationResult, PeakRss, PublishedFigures, Results, Samples,
+    ScalingPoint, Timings,
 };
 use crate::report::{provenance, write_report};
 use anyhow::Context;
@@ -35,13 +42,19 @@ use std::time::Instant;
 
 /// Repetitions of a full run (the median is reported); `--quick` uses one.
 const DEFAULT_REPS: usize = 3;
-/// Seconds of `dag` samples each operation should collect in a quick run: enough that the
-/// median of a 3-second operation rests on three samples, as a 10-second one's does on one.
-const QUICK_MIN_MEASURED_S: f64 = 9.0;
+/// Seconds of `dag` samples each operation should collect in a quick run. On the shared 2-core
+/// CI machine one timing of a 2.5-second proof wanders by about 6% (standard deviation) from
+/// the next, and a 13-second one by about half that, so short operations need several rounds
+/// for their median to hold still: 12 s gives a 2.5-second operation 5 rounds and a
+/// 13-second one 1. Larger would push the quick run past its 5-minute budget.
+const QUICK_MIN_MEASURED_S: f64 = 12.0;
 /// The same for a full run.
 const FULL_MIN_MEASURED_S: f64 = 30.0;
-/// At most this many rounds, however short an operation is.
-const MAX_ROUNDS: usize = 5;
+/// At most this many rounds, however short an operation is: beyond it the median gains little
+/// and the run grows long.
+const MAX_ROUNDS: usize = 7;
+/// Calibration kernel timings taken before the first round (more follow, one per round).
+const INITIAL_KERNEL_TIMINGS: usize = 3;
 
 /// Runs the reproduction.
 pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
@@ -71,8 +84,13 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
         out.display()
     );
 
-    let calibration_s = measure::calibration_kernel_s();
-    eprintln!("calibration kernel: {calibration_s:.3} s");
+    let mut calibration_samples: Vec<f64> = (0..INITIAL_KERNEL_TIMINGS)
+        .map(|_| measure::calibration_kernel_once())
+        .collect();
+    eprintln!(
+        "calibration kernel: {:.3} s",
+        median(&calibration_samples).unwrap_or(0.0)
+    );
     let uncalibrated = Prover::new(ops.clone(), CostModel::new(None));
     eprintln!("measuring sub-circuit costs (alone and with {threads} concurrent copies)...");
     let calibration = calibrate(
@@ -119,15 +137,24 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
         FULL_MIN_MEASURED_S
     };
     for round in 0..MAX_ROUNDS.max(reps) {
-        for op in &ops.operations {
+        let needs_samples = |op: &&circuits::operations::OperationSpec| {
             let measured: f64 = samples
                 .get(&(op.id.clone(), PolicyName::Dag))
                 .map(|s| s.iter().sum())
                 .unwrap_or(0.0);
-            if round >= reps && measured >= min_measured_s {
-                continue;
-            }
-            for policy in TABLE_POLICIES {
+            round < reps || measured < min_measured_s
+        };
+        let active: Vec<_> = ops.operations.iter().filter(needs_samples).collect();
+        if active.is_empty() {
+            break;
+        }
+        let kernel_s = measure::calibration_kernel_once();
+        calibration_samples.push(kernel_s);
+        eprintln!("  round {}  calibration kernel {kernel_s:.3} s", round + 1);
+        let mut order = TABLE_POLICIES;
+        order.rotate_left(round % TABLE_POLICIES.len());
+        for op in active {
+            for policy in order {
                 let outcome = measure::prove_once(&prover, &executor, &op.id, policy)?;
                 eprintln!(
                     "  round {}  {:<10} {:<9} {:>8.3} s  ({} sub-proofs, efficiency {:.2})",
@@ -150,6 +177,7 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
             }
         }
     }
+    let calibration_s = median(&calibration_samples).unwrap_or(0.0);
 
     let mut operations = Vec::new();
     for op in &ops.operations {
@@ -160,11 +188,7 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
             "  verified {}: {} sub-proofs, {} state transitions",
             op.id, report.subproofs, report.transitions
         );
-        let median = |policy| {
-            let mut s = samples[&(op.id.clone(), policy)].clone();
-            s.sort_by(f64::total_cmp);
-            s[s.len() / 2]
-        };
+        let median_of = |policy| median(&samples[&(op.id.clone(), policy)]).unwrap_or(0.0);
         let figures = published
             .get(&op.id)
             .map(|p| PublishedFigures {
@@ -175,9 +199,9 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
         let mut row = OperationResult::new(
             op.id.clone(),
             Timings {
-                previous_s: median(PolicyName::Previous),
-                rayon_s: median(PolicyName::Rayon),
-                dag_s: median(PolicyName::Dag),
+                previous_s: median_of(PolicyName::Previous),
+                rayon_s: median_of(PolicyName::Rayon),
+                dag_s: median_of(PolicyName::Dag),
             },
             LowerBounds {
                 loaded_s: outcome.lower_bound_s,
@@ -207,20 +231,43 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
         .map(|o| o.id.clone())
         .unwrap_or_else(|_| ops.operations[0].id.clone());
     eprintln!("scaling sweep of {sweep_op}...");
-    let scaling = measure::scaling_sweep(
+    let print_point = |p: &ScalingPoint| {
+        eprintln!(
+            "  {:>3} threads  {:<9} {:>8.3} s",
+            p.threads, p.policy, p.seconds
+        )
+    };
+    // The rounds above already measured every operation at `threads`; their medians are the
+    // sweep's last point, so only the smaller thread counts are proved again.
+    let fewer_threads: Vec<usize> = measure::sweep_threads(threads)
+        .into_iter()
+        .filter(|&t| t < threads)
+        .collect();
+    let mut scaling = measure::scaling_sweep(
         &prover,
         &topology,
         &sweep_op,
-        &measure::sweep_threads(threads),
+        &fewer_threads,
         &TABLE_POLICIES,
         1,
-        |p| {
-            eprintln!(
-                "  {:>3} threads  {:<9} {:>8.3} s",
-                p.threads, p.policy, p.seconds
-            )
-        },
+        print_point,
     )?;
+    if let Some(row) = operations.iter().find(|o| o.op == sweep_op) {
+        for (policy, seconds) in [
+            (PolicyName::Previous, row.previous_s),
+            (PolicyName::Rayon, row.rayon_s),
+            (PolicyName::Dag, row.dag_s),
+        ] {
+            let point = ScalingPoint {
+                op: sweep_op.clone(),
+                policy: policy.as_str().to_string(),
+                threads: threads as u64,
+                seconds,
+            };
+            print_point(&point);
+            scaling.push(point);
+        }
+    }
 
     let results = Results {
         machine: measure::machine(&topology, threads),
@@ -228,6 +275,7 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
         date: provenance::utc_date_today(),
         operations,
         calibration_s,
+        calibration_samples,
         scaling,
         reps: Some(reps as u32),
         quick: Some(args.quick),

@@ -157,6 +157,9 @@ pub fn results_from_criterion(
         date,
         operations,
         calibration_s,
+        calibration_samples: earlier
+            .map(|e| e.calibration_samples.clone())
+            .unwrap_or_default(),
         scaling: earlier.map(|e| e.scaling.clone()).unwrap_or_default(),
         reps: earlier.and_then(|e| e.reps),
         quick: earlier.and_then(|e| e.quick),

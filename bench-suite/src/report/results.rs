@@ -13,8 +13,9 @@
 //!  "calibration_s"}
 //! ```
 //!
-//! Optional extras (`scaling`, `reps`, `quick`, `unmeasured`, per-operation `samples`) default
-//! when absent and are omitted when empty, so a minimal file stays exactly the schema above.
+//! Optional extras (`calibration_samples`, `scaling`, `reps`, `quick`, `unmeasured`,
+//! per-operation `samples`) default when absent and are omitted when empty, so a minimal file
+//! stays exactly the schema above.
 //!
 //! # Unknown values
 //!
@@ -70,7 +71,11 @@ pub struct PublishedFigures {
     pub new_s: f64,
 }
 
-/// Raw per-repetition timings, seconds (optional extra).
+/// Raw per-round timings, seconds (optional extra).
+///
+/// `reproduce` times the policies of one operation back to back in each round, so
+/// `previous[i]`, `rayon[i]` and `dag[i]` come from round `i` (an operation takes part in rounds
+/// `0..n` without gaps) and the gate can pair them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Samples {
     /// Sequential sub-circuits.
@@ -163,6 +168,11 @@ pub struct Results {
     /// Seconds of a fixed calibration workload on this machine (0 = unknown); the gate divides
     /// by it to compare runs across machines.
     pub calibration_s: f64,
+    /// Every timing of the calibration kernel in the run (optional): a few at the start, then
+    /// one before each round, so that [`Results::calibration_s`] (their median) reflects the
+    /// machine's speed over the whole run, not just its first seconds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration_samples: Vec<f64>,
     /// Thread-scaling sweep (optional).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scaling: Vec<ScalingPoint>,

@@ -57,6 +57,7 @@ pub fn sample_results() -> Results {
         date: "2025-01-02".into(),
         operations,
         calibration_s: 0.5,
+        calibration_samples: Vec::new(),
         scaling: Vec::new(),
         reps: None,
         quick: None,
