@@ -16,24 +16,24 @@
 //! (see [`crate::state::smt`]). Balances and nonces are not range-checked here: the balance
 //! sub-circuit owns arithmetic on them.
 //!
+//! The circuit is the shared [`LeafUpdateCircuit`]; this module supplies its [`AccountLeaf`]
+//! spec.
+//!
 //! # Layout
-//! The [`MerkleChip`] (two Poseidon chips side by side): one leaf hash per chip, a
-//! `(depth − 1)`-row decomposition, then per level one swap row and one permutation per chip.
+//! The [`MerkleChip`](super::merkle::MerkleChip) (two Poseidon chips side by side): a
+//! `(depth − 1)`-row decomposition, one leaf hash per chip, then per level one swap row and one
+//! permutation per chip.
 
-use super::merkle::{
-    min_k, rows_used, KCache, MerkleChip, MerkleConfig, MerkleUpdateInstructions, PathBit, Side,
-    WitnessError,
-};
-use super::SubCircuit;
-use crate::state::smt::{account_leaf, MerkleUpdateWitness, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH};
+use super::leaf_update::{self, LeafPath, LeafSpec, LeafUpdateCircuit, TreeHalf};
+use super::merkle::{Cell, KCache, MerkleUpdateInstructions, Side};
+use crate::state::smt::{account_leaf, MerkleUpdateWitness};
 use crate::Fp;
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
-use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::circuit::Layouter;
+use halo2_proofs::plonk::Error;
 
-/// Row of each public input in the instance column.
+/// Row of each public input in the instance column, after the two roots of
+/// [`leaf_update::row`].
 mod row {
-    pub const OLD_ROOT: usize = 0;
-    pub const NEW_ROOT: usize = 1;
     pub const INDEX: usize = 2;
     pub const OLD_BALANCE: usize = 3;
     pub const OLD_NONCE: usize = 4;
@@ -41,6 +41,7 @@ mod row {
     pub const NEW_NONCE: usize = 6;
     pub const COUNT: usize = 7;
 }
+const _: () = assert!(row::INDEX == leaf_update::row::FIRST_LEAF_INPUT);
 
 /// Everything the prover knows about one account update.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,198 +58,80 @@ pub struct AccountUpdateWitness {
     pub new_nonce: u64,
 }
 
+/// The account leaf `Poseidon(balance, nonce)`, at its index in the account half of the tree.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountLeaf;
+
 /// The `account_update` sub-circuit (see the module docs).
-#[derive(Debug, Clone)]
-pub struct AccountUpdateCircuit {
-    depth: usize,
-    /// `None` for a shape-only circuit (key generation).
-    witness: Option<AccountUpdateWitness>,
-}
+pub type AccountUpdateCircuit = LeafUpdateCircuit<AccountLeaf>;
 
-impl AccountUpdateCircuit {
-    /// A circuit for `witness`, after checking natively that it satisfies the statement (so a
-    /// bad witness is reported here, by name, rather than as an unsatisfied constraint).
-    pub fn new(witness: AccountUpdateWitness) -> Result<Self, WitnessError> {
-        let err = |reason: String| WitnessError::new(Self::NAME, reason);
-        let u = &witness.update;
-        Self::shape(u.depth)?;
-        if u.index >= 1u64 << (u.depth - 1) {
-            return Err(err(format!(
-                "index {} is not in the account half of a depth-{} tree",
-                u.index, u.depth
-            )));
+impl LeafSpec for AccountLeaf {
+    const NAME: &'static str = "account_update";
+    const HALF: TreeHalf = TreeHalf::Accounts;
+    const PUBLIC_INPUTS: usize = row::COUNT;
+    type Witness = AccountUpdateWitness;
+
+    fn tree_update(witness: &AccountUpdateWitness) -> &MerkleUpdateWitness {
+        &witness.update
+    }
+
+    fn check_leaves(w: &AccountUpdateWitness) -> Result<(), String> {
+        if w.update.old_leaf != account_leaf(w.old_balance, w.old_nonce) {
+            return Err("old leaf is not Poseidon(old_balance, old_nonce)".into());
         }
-        if u.old_leaf != account_leaf(witness.old_balance, witness.old_nonce) {
-            return Err(err(
-                "old leaf is not Poseidon(old_balance, old_nonce)".into()
-            ));
+        if w.update.new_leaf != account_leaf(w.new_balance, w.new_nonce) {
+            return Err("new leaf is not Poseidon(new_balance, new_nonce)".into());
         }
-        if u.new_leaf != account_leaf(witness.new_balance, witness.new_nonce) {
-            return Err(err(
-                "new leaf is not Poseidon(new_balance, new_nonce)".into()
-            ));
-        }
-        u.verify().map_err(err)?;
-        Ok(Self {
-            depth: u.depth,
-            witness: Some(witness),
-        })
-    }
-
-    /// A shape-only circuit of the given tree depth, for key generation. Its
-    /// [`public_inputs`](SubCircuit::public_inputs) are all zero.
-    pub fn shape(depth: usize) -> Result<Self, WitnessError> {
-        if !(MIN_DEPTH..=MAX_DEPTH).contains(&depth) {
-            return Err(WitnessError::new(
-                Self::NAME,
-                format!("tree depth {depth} is not in {MIN_DEPTH}..={MAX_DEPTH}"),
-            ));
-        }
-        Ok(Self {
-            depth,
-            witness: None,
-        })
-    }
-
-    /// The tree depth this circuit is shaped for.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
-    /// Rows its layout uses (without halo2's blinding rows).
-    pub fn rows(&self) -> usize {
-        rows_used(&self.without_witnesses(), |c: &AccountConfig| {
-            vec![c.merkle.constants()]
-        })
-        .expect("laying out a validated account_update shape cannot fail")
-    }
-}
-
-impl Default for AccountUpdateCircuit {
-    /// The shape-only circuit at [`DEFAULT_DEPTH`].
-    fn default() -> Self {
-        Self::shape(DEFAULT_DEPTH).expect("DEFAULT_DEPTH is supported")
-    }
-}
-
-/// Configuration of [`AccountUpdateCircuit`].
-#[derive(Debug, Clone)]
-pub struct AccountConfig {
-    merkle: MerkleConfig,
-    instance: Column<Instance>,
-}
-
-impl Circuit<Fp> for AccountUpdateCircuit {
-    type Config = AccountConfig;
-    type FloorPlanner = SimpleFloorPlanner;
-
-    fn without_witnesses(&self) -> Self {
-        Self {
-            depth: self.depth,
-            witness: None,
-        }
-    }
-
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> AccountConfig {
-        let instance = meta.instance_column();
-        meta.enable_equality(instance);
-        AccountConfig {
-            merkle: MerkleChip::configure_fresh(meta),
-            instance,
-        }
-    }
-
-    fn synthesize(
-        &self,
-        config: AccountConfig,
-        mut layouter: impl Layouter<Fp>,
-    ) -> Result<(), Error> {
-        let mut chip = MerkleChip::construct(config.merkle.clone());
-        chip.load(&mut layouter)?;
-        let advice = config.merkle.advice();
-        // Index, balances and nonces enter as copies of the instance cells.
-        let public = layouter.assign_region(
-            || "account public inputs",
-            |mut region| {
-                (row::INDEX..row::COUNT)
-                    .enumerate()
-                    .map(|(i, r)| {
-                        region.assign_advice_from_instance(
-                            || "public",
-                            config.instance,
-                            r,
-                            advice[i],
-                            0,
-                        )
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            },
-        )?;
-        let [index, old_balance, old_nonce, new_balance, new_nonce] =
-            <[_; 5]>::try_from(public).map_err(|_| Error::Synthesis)?;
-
-        let mut bits: Vec<PathBit> = chip
-            .decompose(&mut layouter, &index, self.depth - 1)?
-            .into_iter()
-            .map(PathBit::Cell)
-            .collect();
-        // Top bit 0: the account half of the tree.
-        bits.push(PathBit::Constant(false));
-
-        let old_leaf = chip.hash2(&mut layouter, Side::Old, &old_balance, &old_nonce)?;
-        let new_leaf = chip.hash2(&mut layouter, Side::New, &new_balance, &new_nonce)?;
-        let siblings: Vec<Value<Fp>> = match &self.witness {
-            Some(w) => w.update.siblings.iter().map(|s| Value::known(*s)).collect(),
-            None => vec![Value::unknown(); self.depth],
-        };
-        let (old_root, new_root) =
-            chip.update_roots(&mut layouter, &old_leaf, &new_leaf, &bits, &siblings)?;
-        layouter.constrain_instance(old_root.cell(), config.instance, row::OLD_ROOT)?;
-        layouter.constrain_instance(new_root.cell(), config.instance, row::NEW_ROOT)?;
         Ok(())
     }
-}
 
-impl SubCircuit for AccountUpdateCircuit {
-    const NAME: &'static str = "account_update";
+    fn write_leaf_inputs(w: &AccountUpdateWitness, public: &mut [Fp]) {
+        public[row::INDEX] = Fp::from(w.update.index);
+        public[row::OLD_BALANCE] = Fp::from(w.old_balance);
+        public[row::OLD_NONCE] = Fp::from(w.old_nonce);
+        public[row::NEW_BALANCE] = Fp::from(w.new_balance);
+        public[row::NEW_NONCE] = Fp::from(w.new_nonce);
+    }
 
-    fn k(&self) -> u32 {
-        static CACHE: KCache = KCache::new();
-        CACHE.get_or_compute(self.depth, || {
-            min_k(&self.without_witnesses(), |c: &AccountConfig| {
-                vec![c.merkle.constants()]
-            })
-            .expect("laying out a validated account_update shape cannot fail")
+    fn leaves_and_path(
+        chip: &impl MerkleUpdateInstructions,
+        layouter: &mut impl Layouter<Fp>,
+        leaf_inputs: &[Cell],
+        low_bits: usize,
+    ) -> Result<LeafPath, Error> {
+        let [index, old_balance, old_nonce, new_balance, new_nonce] = leaf_inputs else {
+            return Err(Error::Synthesis);
+        };
+        // The index has exactly the low bits: the decomposition also proves it is below
+        // 2^(depth−1), i.e. in the account half.
+        let low_bits = chip.decompose(layouter, index, low_bits)?;
+        // One leaf per Poseidon chip, so the two hashes share rows.
+        let old_leaf = chip.hash2(layouter, Side::Old, old_balance, old_nonce)?;
+        let new_leaf = chip.hash2(layouter, Side::New, new_balance, new_nonce)?;
+        Ok(LeafPath {
+            old_leaf,
+            new_leaf,
+            low_bits,
         })
     }
 
-    fn public_inputs(&self) -> Vec<Vec<Fp>> {
-        let mut public = vec![Fp::zero(); row::COUNT];
-        if let Some(w) = &self.witness {
-            public[row::OLD_ROOT] = w.update.old_root;
-            public[row::NEW_ROOT] = w.update.new_root;
-            public[row::INDEX] = Fp::from(w.update.index);
-            public[row::OLD_BALANCE] = Fp::from(w.old_balance);
-            public[row::OLD_NONCE] = Fp::from(w.old_nonce);
-            public[row::NEW_BALANCE] = Fp::from(w.new_balance);
-            public[row::NEW_NONCE] = Fp::from(w.new_nonce);
-        }
-        vec![public]
-    }
-
-    fn state_transition(&self) -> Option<(Fp, Fp)> {
-        self.witness
-            .as_ref()
-            .map(|w| (w.update.old_root, w.update.new_root))
+    fn k_cache() -> &'static KCache {
+        static CACHE: KCache = KCache::new();
+        &CACHE
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::leaf_update::row::{NEW_ROOT, OLD_ROOT};
+    use super::leaf_update::test_support::{
+        assert_accepted_at_minimal_k, assert_each_public_input_is_bound,
+        assert_real_proof_round_trip, mock,
+    };
     use super::*;
-    use crate::state::smt::{account_index_at, storage_index_at, SparseMerkleTree};
+    use crate::state::smt::{account_index_at, storage_index_at, SparseMerkleTree, DEFAULT_DEPTH};
+    use crate::subcircuits::SubCircuit;
     use ff::Field;
-    use halo2_proofs::dev::MockProver;
 
     /// A tree with a few accounts, then account `id` goes from (balance 500, nonce 3) to
     /// (balance 450, nonce 4).
@@ -279,52 +162,27 @@ mod tests {
         }
     }
 
-    fn mock(circuit: &AccountUpdateCircuit, public: Vec<Fp>) -> Result<(), String> {
-        MockProver::run(circuit.k(), circuit, vec![public])
-            .map_err(|e| e.to_string())?
-            .verify()
-            .map_err(|e| format!("{e:?}"))
-    }
-
     #[test]
     fn valid_update_is_accepted_at_k_and_k_minus_1_lacks_rows() {
         let circuit = AccountUpdateCircuit::new(witness(DEFAULT_DEPTH, 7)).unwrap();
-        let k = circuit.k();
-        assert_eq!(mock(&circuit, circuit.public_inputs()[0].clone()), Ok(()));
-        let err = MockProver::run(k - 1, &circuit, circuit.public_inputs()).unwrap_err();
-        assert!(
-            matches!(err, Error::NotEnoughRowsAvailable { .. }),
-            "k - 1 = {} should lack rows, got {err:?}",
-            k - 1
-        );
-        assert!(circuit.rows() < 1 << k);
-        assert_eq!(
-            circuit.state_transition(),
-            Some((circuit.public_inputs()[0][0], circuit.public_inputs()[0][1]))
-        );
+        assert_accepted_at_minimal_k(&circuit);
     }
 
     #[test]
     fn bad_public_inputs_are_rejected() {
         let circuit = AccountUpdateCircuit::new(witness(8, 5)).unwrap();
-        let public = circuit.public_inputs()[0].clone();
-        assert_eq!(mock(&circuit, public.clone()), Ok(()));
         let cases = [
-            (row::OLD_ROOT, "wrong old root"),
-            (row::NEW_ROOT, "wrong new root"),
+            (OLD_ROOT, "wrong old root"),
+            (NEW_ROOT, "wrong new root"),
             (row::INDEX, "wrong account index"),
             (row::OLD_BALANCE, "wrong old balance"),
             (row::OLD_NONCE, "wrong old nonce"),
             (row::NEW_BALANCE, "wrong new balance"),
             (row::NEW_NONCE, "wrong new nonce"),
         ];
-        for (r, what) in cases {
-            let mut wrong = public.clone();
-            wrong[r] += Fp::ONE;
-            assert!(mock(&circuit, wrong).is_err(), "{what} accepted");
-        }
+        assert_each_public_input_is_bound(&circuit, &cases);
         // An index in the storage half (top bit set) cannot pass the decomposition.
-        let mut wrong = public.clone();
+        let mut wrong = circuit.public_inputs()[0].clone();
         wrong[row::INDEX] += Fp::from(1 << 7);
         assert!(
             mock(&circuit, wrong).is_err(),
@@ -339,10 +197,7 @@ mod tests {
         w.update.siblings[3] += Fp::ONE;
         assert!(AccountUpdateCircuit::new(w.clone()).is_err());
         // Bypass the native check: the constraints alone must reject the wrong sibling.
-        let circuit = AccountUpdateCircuit {
-            depth: 8,
-            witness: Some(w),
-        };
+        let circuit = AccountUpdateCircuit::unchecked(w);
         assert!(mock(&circuit, good_public(&good)).is_err());
 
         let mut w = good.clone();
@@ -355,7 +210,8 @@ mod tests {
         );
         let mut w = good;
         w.update.index |= 1 << 7;
-        assert!(AccountUpdateCircuit::new(w).is_err());
+        let e = AccountUpdateCircuit::new(w).unwrap_err();
+        assert!(e.to_string().contains("not in the account half"), "{e}");
         assert!(AccountUpdateCircuit::shape(1).is_err());
     }
 
@@ -369,9 +225,6 @@ mod tests {
     #[test]
     fn real_proof_round_trip() {
         let circuit = AccountUpdateCircuit::new(witness(DEFAULT_DEPTH, 3)).unwrap();
-        let mut wrong = circuit.public_inputs();
-        wrong[0][row::NEW_ROOT] += Fp::ONE;
-        let size = crate::proving::round_trip(&circuit, &wrong).unwrap();
-        assert!(size > 0);
+        assert_real_proof_round_trip(&circuit);
     }
 }

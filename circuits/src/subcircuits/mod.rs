@@ -7,6 +7,7 @@ pub mod account_update;
 pub mod amm_swap;
 pub mod balance;
 pub mod event_log;
+pub mod leaf_update;
 pub mod merkle;
 pub mod range;
 pub mod rows;
