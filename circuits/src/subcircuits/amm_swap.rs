@@ -49,7 +49,7 @@
 //! rows of the running-sum column, beside 25 arithmetic rows (5 inputs, 3 constants,
 //! 17 operations); the `2^10`-row lookup table dominates, so `k = 11`.
 
-use super::range::{ArithCircuitConfig, ArithInstructions, Cell, RangeCheckInstructions};
+use super::range::{ArithCircuitConfig, ArithInstructions, RangeCheckInstructions};
 use super::SubCircuit;
 use crate::Fp;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
@@ -280,21 +280,17 @@ impl Circuit<Fp> for AmmSwapCircuit {
         let (range, arith) = config.chips();
         range.load_table(&mut layouter)?;
 
-        let mut inputs = Vec::with_capacity(5);
-        for (i, name) in [
-            "reserve_in",
-            "reserve_out",
-            "amount_in",
-            "fee_bps",
-            "amount_out",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let value = self.witness.map(|w| w[i]);
-            inputs.push(arith.witness(layouter.namespace(|| name), value)?);
-        }
-        let [x, y, dx, f, dy]: [Cell; 5] = inputs.try_into().map_err(|_| Error::Synthesis)?;
+        let [x, y, dx, f, dy] = arith.witness_array(
+            &mut layouter,
+            [
+                "reserve_in",
+                "reserve_out",
+                "amount_in",
+                "fee_bps",
+                "amount_out",
+            ],
+            self.witness,
+        )?;
 
         let bps = arith.constant(layouter.namespace(|| "10000"), Fp::from(BPS))?;
         let max_fee = arith.constant(layouter.namespace(|| "9999"), Fp::from(BPS - 1))?;
@@ -371,9 +367,11 @@ impl SubCircuit for AmmSwapCircuit {
 mod tests {
     use super::*;
     use crate::subcircuits::range::rows_used;
-    use crate::subcircuits::range::test_support::{is_instance_failure, is_range_failure};
+    use crate::subcircuits::range::test_support::{
+        accepted, assert_k_is_minimal, assert_public_inputs_bound, assert_range_rejected,
+        assert_real_proof_round_trip, run, u64_edges,
+    };
     use ff::PrimeField;
-    use halo2_proofs::dev::{MockProver, VerifyFailure};
     use proptest::prelude::*;
 
     fn swap(reserve_in: u64, reserve_out: u64, amount_in: u64, fee_bps: u16) -> AmmSwapWitness {
@@ -383,25 +381,6 @@ mod tests {
             amount_in,
             fee_bps,
         }
-    }
-
-    fn run(circuit: &AmmSwapCircuit, instance: Vec<Fp>) -> Result<(), Vec<VerifyFailure>> {
-        MockProver::run(K, circuit, vec![instance])
-            .expect("synthesis")
-            .verify()
-    }
-
-    fn accepted(circuit: &AmmSwapCircuit) -> bool {
-        run(circuit, circuit.public.clone()).is_ok()
-    }
-
-    /// Rejected, and by a range-check lookup (not by some unrelated failure).
-    fn assert_range_rejected(circuit: &AmmSwapCircuit) {
-        let failures = run(circuit, circuit.public.clone()).expect_err("accepted");
-        assert!(
-            failures.iter().any(is_range_failure),
-            "no range-check failure in {failures:?}"
-        );
     }
 
     fn public_of(outcome: &AmmSwapOutcome, w: &AmmSwapWitness) -> Vec<Fp> {
@@ -459,22 +438,19 @@ mod tests {
             let outcome = w.apply().expect("valid");
             let circuit = AmmSwapCircuit::new(&w).unwrap();
             assert_eq!(circuit.public_inputs(), vec![public_of(&outcome, &w)]);
-            assert_eq!(run(&circuit, circuit.public.clone()), Ok(()), "{w:?}");
+            assert_eq!(
+                run(&circuit, circuit.public_inputs()[0].clone()),
+                Ok(()),
+                "{w:?}"
+            );
         }
     }
 
     #[test]
     fn k_is_minimal() {
         let circuit = AmmSwapCircuit::new(&swap(1_000, 1_000, 10, 30)).unwrap();
-        let usage = rows_used(&circuit).unwrap();
-        assert_eq!(usage.min_k(), circuit.k(), "{usage:?}");
-        // The advice rows the module documentation accounts for; the table sets `used`.
-        assert_eq!(usage.advice, 117, "{usage:?}");
-        assert_eq!(usage.used, 1 << crate::subcircuits::range::WORD_BITS);
-        assert!(matches!(
-            MockProver::run(circuit.k() - 1, &circuit, circuit.public_inputs()),
-            Err(Error::NotEnoughRowsAvailable { .. })
-        ));
+        // The advice rows the module documentation accounts for.
+        assert_k_is_minimal(&circuit, 117);
     }
 
     #[test]
@@ -491,15 +467,7 @@ mod tests {
     fn rejects_wrong_amount_out_in_public_inputs() {
         let circuit = AmmSwapCircuit::new(&swap(1_000_000, 2_000_000, 10_000, 30)).unwrap();
         // amount_out (index 3), new_reserve_in (4), new_reserve_out (5).
-        for index in [3, 4, 5] {
-            let mut wrong = circuit.public.clone();
-            wrong[index] += Fp::from(1);
-            let failures = run(&circuit, wrong).expect_err("wrong public input accepted");
-            assert!(
-                failures.iter().any(is_instance_failure),
-                "index {index}: {failures:?}"
-            );
-        }
+        assert_public_inputs_bound(&circuit, &[3, 4, 5]);
     }
 
     #[test]
@@ -565,14 +533,7 @@ mod tests {
     #[test]
     fn real_proof_round_trip() {
         let circuit = AmmSwapCircuit::new(&swap(1_000_000, 2_000_000, 10_000, 30)).unwrap();
-        let mut wrong = circuit.public_inputs();
-        wrong[0][3] += Fp::from(1);
-        let size = crate::proving::round_trip(&circuit, &wrong).unwrap();
-        assert!(size > 0);
-    }
-
-    fn value() -> impl Strategy<Value = u64> {
-        prop_oneof![0u64..1_000, any::<u64>(), (u64::MAX - 1_000)..=u64::MAX]
+        assert_real_proof_round_trip(&circuit, 3);
     }
 
     proptest! {
@@ -582,7 +543,7 @@ mod tests {
         /// The circuit accepts exactly the swaps the native check accepts, at its quote.
         #[test]
         fn native_and_circuit_agree(
-            x in value(), y in value(), dx in value(), fee in prop_oneof![0u16..10_000, any::<u16>()]
+            x in u64_edges(), y in u64_edges(), dx in u64_edges(), fee in prop_oneof![0u16..10_000, any::<u16>()]
         ) {
             let w = swap(x, y, dx, fee);
             match w.apply() {

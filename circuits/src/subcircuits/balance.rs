@@ -25,7 +25,7 @@
 //! arithmetic columns (5 inputs, 1 constant, 4 operations); the `2^10`-row lookup table
 //! dominates, so `k = 11`.
 
-use super::range::{ArithCircuitConfig, ArithInstructions, Cell, RangeCheckInstructions};
+use super::range::{ArithCircuitConfig, ArithInstructions, RangeCheckInstructions};
 use super::SubCircuit;
 use crate::Fp;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
@@ -211,16 +211,11 @@ impl Circuit<Fp> for BalanceCircuit {
         let (range, arith) = config.chips();
         range.load_table(&mut layouter)?;
 
-        let mut inputs = Vec::with_capacity(5);
-        for (i, name) in ["sender", "nonce", "receiver", "amount", "fee"]
-            .into_iter()
-            .enumerate()
-        {
-            let value = self.witness.map(|w| w[i]);
-            inputs.push(arith.witness(layouter.namespace(|| name), value)?);
-        }
-        let [sender, nonce, receiver, amount, fee]: [Cell; 5] =
-            inputs.try_into().map_err(|_| Error::Synthesis)?;
+        let [sender, nonce, receiver, amount, fee] = arith.witness_array(
+            &mut layouter,
+            ["sender", "nonce", "receiver", "amount", "fee"],
+            self.witness,
+        )?;
 
         let spent = arith.add(layouter.namespace(|| "amount + fee"), &amount, &fee)?;
         let sender_new = arith.sub(layouter.namespace(|| "new sender"), &sender, &spent)?;
@@ -262,9 +257,10 @@ impl SubCircuit for BalanceCircuit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::subcircuits::range::rows_used;
-    use crate::subcircuits::range::test_support::{is_instance_failure, is_range_failure};
-    use halo2_proofs::dev::{MockProver, VerifyFailure};
+    use crate::subcircuits::range::test_support::{
+        accepted, assert_k_is_minimal, assert_public_inputs_bound, assert_range_rejected,
+        assert_real_proof_round_trip, run, u64_edges,
+    };
     use proptest::prelude::*;
 
     fn transfer(sender: u64, nonce: u64, receiver: u64, amount: u64, fee: u64) -> BalanceWitness {
@@ -275,25 +271,6 @@ mod tests {
             amount,
             fee,
         }
-    }
-
-    fn run(circuit: &BalanceCircuit, instance: Vec<Fp>) -> Result<(), Vec<VerifyFailure>> {
-        MockProver::run(K, circuit, vec![instance])
-            .expect("synthesis")
-            .verify()
-    }
-
-    fn accepted(circuit: &BalanceCircuit) -> bool {
-        run(circuit, circuit.public.clone()).is_ok()
-    }
-
-    /// Rejected, and by a range-check lookup (not by some unrelated failure).
-    fn assert_range_rejected(circuit: &BalanceCircuit) {
-        let failures = run(circuit, circuit.public.clone()).expect_err("accepted");
-        assert!(
-            failures.iter().any(is_range_failure),
-            "no range-check failure in {failures:?}"
-        );
     }
 
     fn public_of(outcome: &BalanceOutcome, w: &BalanceWitness) -> Vec<Fp> {
@@ -324,22 +301,19 @@ mod tests {
             let outcome = w.apply().expect("valid");
             let circuit = BalanceCircuit::new(&w).unwrap();
             assert_eq!(circuit.public_inputs(), vec![public_of(&outcome, &w)]);
-            assert_eq!(run(&circuit, circuit.public.clone()), Ok(()), "{w:?}");
+            assert_eq!(
+                run(&circuit, circuit.public_inputs()[0].clone()),
+                Ok(()),
+                "{w:?}"
+            );
         }
     }
 
     #[test]
     fn k_is_minimal() {
         let circuit = BalanceCircuit::new(&transfer(10, 0, 0, 1, 1)).unwrap();
-        let usage = rows_used(&circuit).unwrap();
-        assert_eq!(usage.min_k(), circuit.k(), "{usage:?}");
-        // The advice rows the module documentation accounts for; the table sets `used`.
-        assert_eq!(usage.advice, 80, "{usage:?}");
-        assert_eq!(usage.used, 1 << crate::subcircuits::range::WORD_BITS);
-        assert!(matches!(
-            MockProver::run(circuit.k() - 1, &circuit, circuit.public_inputs()),
-            Err(Error::NotEnoughRowsAvailable { .. })
-        ));
+        // The advice rows the module documentation accounts for.
+        assert_k_is_minimal(&circuit, 80);
     }
 
     #[test]
@@ -387,15 +361,7 @@ mod tests {
     fn rejects_wrong_public_inputs() {
         let circuit = BalanceCircuit::new(&transfer(1_000, 4, 20, 100, 1)).unwrap();
         // sender_new (index 1), nonce_new (3) and receiver_new (5) each off by one.
-        for index in [1, 3, 5] {
-            let mut wrong = circuit.public.clone();
-            wrong[index] += Fp::from(1);
-            let failures = run(&circuit, wrong).expect_err("wrong public input accepted");
-            assert!(
-                failures.iter().any(is_instance_failure),
-                "index {index}: {failures:?}"
-            );
-        }
+        assert_public_inputs_bound(&circuit, &[1, 3, 5]);
     }
 
     #[test]
@@ -415,14 +381,7 @@ mod tests {
     #[test]
     fn real_proof_round_trip() {
         let circuit = BalanceCircuit::new(&transfer(1_000, 4, 20, 100, 1)).unwrap();
-        let mut wrong = circuit.public_inputs();
-        wrong[0][5] += Fp::from(1);
-        let size = crate::proving::round_trip(&circuit, &wrong).unwrap();
-        assert!(size > 0);
-    }
-
-    fn value() -> impl Strategy<Value = u64> {
-        prop_oneof![0u64..1_000, any::<u64>(), (u64::MAX - 1_000)..=u64::MAX]
+        assert_real_proof_round_trip(&circuit, 5);
     }
 
     proptest! {
@@ -432,7 +391,7 @@ mod tests {
         /// The circuit accepts exactly the transfers the native check accepts, with its outcome.
         #[test]
         fn native_and_circuit_agree(
-            sender in value(), nonce in value(), receiver in value(), amount in value(), fee in 0u64..100
+            sender in u64_edges(), nonce in u64_edges(), receiver in u64_edges(), amount in u64_edges(), fee in 0u64..100
         ) {
             let w = transfer(sender, nonce, receiver, amount, fee);
             let circuit = BalanceCircuit::unchecked(&w);

@@ -186,6 +186,20 @@ impl RangeCheckInstructions for RangeCheckChip {
 pub trait ArithInstructions: Chip<Fp> {
     /// Assigns a private value.
     fn witness(&self, layouter: impl Layouter<Fp>, value: Value<Fp>) -> Result<Cell, Error>;
+    /// Assigns `N` private values, each in its own region named `names[i]`: the inputs of a
+    /// circuit whose witness is one array (unknown as a whole in a shape-only circuit).
+    fn witness_array<const N: usize>(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        names: [&'static str; N],
+        values: Value<[Fp; N]>,
+    ) -> Result<[Cell; N], Error> {
+        let mut cells = Vec::with_capacity(N);
+        for (i, name) in names.into_iter().enumerate() {
+            cells.push(self.witness(layouter.namespace(|| name), values.map(|v| v[i]))?);
+        }
+        cells.try_into().map_err(|_| Error::Synthesis)
+    }
     /// Assigns a value fixed by the circuit (a copy of the constants column).
     fn constant(&self, layouter: impl Layouter<Fp>, value: Fp) -> Result<Cell, Error>;
     /// `a + b`.
@@ -627,10 +641,15 @@ mod tests {
     }
 }
 
-/// Failure classifiers shared by the circuits' MockProver tests.
+/// Failure classifiers and MockProver checks shared by the arithmetic circuits' tests.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use halo2_proofs::dev::VerifyFailure;
+    use super::{rows_used, ArithCircuitConfig, WORD_BITS};
+    use crate::subcircuits::SubCircuit;
+    use crate::Fp;
+    use halo2_proofs::dev::{MockProver, VerifyFailure};
+    use halo2_proofs::plonk::Error;
+    use proptest::prelude::*;
 
     /// A range check failed: a word outside the lookup table (short checks), or a strict
     /// running sum whose last value is not the constant 0 (the copy into the gadget's region
@@ -649,5 +668,73 @@ pub(crate) mod test_support {
     pub(crate) fn is_instance_failure(failure: &VerifyFailure) -> bool {
         matches!(failure, VerifyFailure::Permutation { .. })
             && format!("{failure:?}").contains("Instance")
+    }
+
+    /// MockProver at the circuit's `k` against `instance` (its one instance column).
+    pub(crate) fn run<C: SubCircuit>(
+        circuit: &C,
+        instance: Vec<Fp>,
+    ) -> Result<(), Vec<VerifyFailure>> {
+        MockProver::run(circuit.k(), circuit, vec![instance])
+            .expect("synthesis")
+            .verify()
+    }
+
+    /// Whether MockProver accepts the circuit against its own public inputs.
+    pub(crate) fn accepted<C: SubCircuit>(circuit: &C) -> bool {
+        run(circuit, circuit.public_inputs()[0].clone()).is_ok()
+    }
+
+    /// Rejected against its own public inputs, and by a range-check lookup (not by some
+    /// unrelated failure).
+    pub(crate) fn assert_range_rejected<C: SubCircuit>(circuit: &C) {
+        let failures = run(circuit, circuit.public_inputs()[0].clone()).expect_err("accepted");
+        assert!(
+            failures.iter().any(is_range_failure),
+            "no range-check failure in {failures:?}"
+        );
+    }
+
+    /// `k()` is the measured minimum, the gates take exactly `advice_rows` (the count the
+    /// circuit's module documentation accounts for; the lookup table sets the rows used), and
+    /// MockProver refuses `k − 1`.
+    pub(crate) fn assert_k_is_minimal<C: SubCircuit<Config = ArithCircuitConfig>>(
+        circuit: &C,
+        advice_rows: usize,
+    ) {
+        let usage = rows_used(circuit).unwrap();
+        assert_eq!(usage.min_k(), circuit.k(), "{usage:?}");
+        assert_eq!(usage.advice, advice_rows, "{usage:?}");
+        assert_eq!(usage.used, 1 << WORD_BITS);
+        assert!(matches!(
+            MockProver::run(circuit.k() - 1, circuit, circuit.public_inputs()),
+            Err(Error::NotEnoughRowsAvailable { .. })
+        ));
+    }
+
+    /// Each public input at `indices`, off by one, is rejected by its instance binding.
+    pub(crate) fn assert_public_inputs_bound<C: SubCircuit>(circuit: &C, indices: &[usize]) {
+        for &index in indices {
+            let mut wrong = circuit.public_inputs()[0].clone();
+            wrong[index] += Fp::from(1);
+            let failures = run(circuit, wrong).expect_err("wrong public input accepted");
+            assert!(
+                failures.iter().any(is_instance_failure),
+                "index {index}: {failures:?}"
+            );
+        }
+    }
+
+    /// A real proof verifies, and fails with public input `index` off by one.
+    pub(crate) fn assert_real_proof_round_trip<C: SubCircuit>(circuit: &C, index: usize) {
+        let mut wrong = circuit.public_inputs();
+        wrong[0][index] += Fp::from(1);
+        let size = crate::proving::round_trip(circuit, &wrong).unwrap();
+        assert!(size > 0);
+    }
+
+    /// `u64` inputs for property tests, biased towards both ends where overflows live.
+    pub(crate) fn u64_edges() -> impl Strategy<Value = u64> {
+        prop_oneof![0u64..1_000, any::<u64>(), (u64::MAX - 1_000)..=u64::MAX]
     }
 }
