@@ -239,9 +239,10 @@ pub struct ReportArgs {
 /// `zkpar gate`.
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// The accepted results.json.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: PathBuf,
+    /// The accepted results.json. Give it several times (or several files after it) to judge
+    /// against the median of several runs of the accepted tree.
+    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    pub baseline: Vec<PathBuf>,
     /// The results.json to judge.
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
@@ -254,9 +255,9 @@ pub struct GateArgs {
     /// machine this ratio moves more from run to run and may need a wider limit.
     #[arg(long, value_name = "PCT", value_parser = parse_pct)]
     pub max_calibrated_regression: Option<f64>,
-    /// After printing the comparison, copy the current file over the baseline: the current
-    /// numbers are accepted, so the exit code is 0 even if a ratio regressed (a warning names
-    /// the operations).
+    /// After printing the comparison, copy the current file over the baseline (only with a
+    /// single `--baseline`): the current numbers are accepted, so the exit code is 0 even if a
+    /// ratio regressed (a warning names the operations).
     #[arg(long)]
     pub update_baseline: bool,
 }

@@ -12,22 +12,27 @@
 //! 2. `dag / calibration`: the scheduler's time relative to a fixed calibration workload timed
 //!    on the same machine. This catches a slowdown that hits `previous` and `dag` alike
 //!    (e.g. a slower circuit), which ratio 1 cannot see. It is only judged when both files have
-//!    a calibration (`calibration_s > 0`); otherwise the row says so. The kernel runs on one
-//!    thread while proving uses them all, so on a shared machine this ratio is the noisier one
-//!    and gets its own threshold.
+//!    a calibration (`calibration_s > 0`); otherwise the row says so.
 //!
-//! An operation regresses when either ratio grows by more than its threshold relative to the
-//! baseline's ratio: `current / baseline - 1 > threshold / 100`. Every operation of the
-//! baseline must be in the current file (a dropped operation is an input error, not a pass).
+//! Each ratio wanders by its own amount on a given machine (on a shared 2-vCPU VM, `previous`,
+//! whose every proof synchronises both cores many times, suffers more from a stolen core than
+//! `dag` does), so each has its own limit. An operation regresses when either ratio grows by
+//! more than its limit over the baseline's: `current / baseline - 1 > limit / 100`.
+//!
+//! The baseline may be several runs of the accepted tree: each ratio is then judged against the
+//! median of theirs. One run's ratio is itself a sample; the median of six moves about half as
+//! much, which is what lets a limit sit above the noise and still catch a real slowdown.
+//! Every operation of a baseline must be in the current file (a dropped operation is an input
+//! error, not a pass).
 //!
 //! # Complexity
-//! O(b * c + s log s) for b baseline and c current operations (a handful) and s samples per
-//! operation (a few dozen at most).
+//! O(n · c² + n · s log s) for n baselines of c operations (a handful) with s samples each
+//! (a few dozen at most).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::report::results::{median, OperationResult};
+use crate::report::results::median;
 use crate::report::{ReportError, Results};
 
 /// Which ratio a row judges.
@@ -212,18 +217,41 @@ impl GateReport {
 pub struct Ratio {
     /// The ratio.
     pub value: f64,
-    /// How many per-round ratios it is the median of; `None` when it is the ratio of the
-    /// reported medians (the file has no usable per-round samples).
-    pub rounds: Option<usize>,
+    /// What it was computed from.
+    pub basis: Basis,
+}
+
+/// What a [`Ratio`] was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The median of this many per-round ratios of one run.
+    Rounds(usize),
+    /// The ratio of one run's reported medians (the file has no usable per-round samples).
+    Medians,
+    /// The median of this many baseline runs' ratios.
+    Runs(usize),
 }
 
 impl Ratio {
-    /// The `from` column: `5 rounds` or `medians`.
+    /// The `from` column: `5 rounds`, `medians` or `6 runs`.
     fn basis(&self) -> String {
-        match self.rounds {
-            Some(1) => "1 round".into(),
-            Some(n) => format!("{n} rounds"),
-            None => "medians".into(),
+        match self.basis {
+            Basis::Rounds(1) => "1 round".into(),
+            Basis::Rounds(n) => format!("{n} rounds"),
+            Basis::Medians => "medians".into(),
+            Basis::Runs(n) => format!("{n} runs"),
+        }
+    }
+
+    /// One ratio for several runs: the median of theirs (the single one, unchanged).
+    fn pooled(ratios: &[Ratio]) -> Option<Ratio> {
+        match ratios {
+            [] => None,
+            [one] => Some(*one),
+            many => Some(Ratio {
+                value: median(&many.iter().map(|r| r.value).collect::<Vec<_>>())?,
+                basis: Basis::Runs(many.len()),
+            }),
         }
     }
 }
@@ -261,47 +289,59 @@ fn same_run_ratio(results: &Results, op: &str, path: &Path) -> Result<Ratio, Rep
     Ok(match median(&per_round) {
         Some(value) => Ratio {
             value,
-            rounds: Some(per_round.len()),
+            basis: Basis::Rounds(per_round.len()),
         },
         None => Ratio {
             value: row.dag_s / row.previous_s,
-            rounds: None,
+            basis: Basis::Medians,
         },
     })
 }
 
-/// The `dag / calibration` ratio of `row`, when `results` has a calibration.
-fn calibrated_ratio(results: &Results, row: &OperationResult) -> Option<Ratio> {
+/// The `dag / calibration` ratio of `op`, when `results` has a calibration.
+fn calibrated_ratio(results: &Results, op: &str) -> Option<Ratio> {
+    let row = results.operation(op)?;
     (results.calibration_s > 0.0 && row.dag_s > 0.0).then(|| Ratio {
         value: row.dag_s / results.calibration_s,
-        rounds: None,
+        basis: Basis::Medians,
     })
 }
 
-/// Compares `current` against `baseline` (see the module docs). `baseline_path` and
-/// `current_path` only name the files in errors.
+/// A results file and the path that names it in errors.
+pub type Run<'a> = (&'a Path, &'a Results);
+
+/// Compares `current` against the accepted `baselines` (see the module docs): with several
+/// baselines, each ratio is judged against the median of theirs, so that one baseline run that
+/// happened to be lucky or unlucky does not move the bar.
 ///
-/// Errors: an operation of the baseline missing from `current`
+/// Errors: no baseline, an operation of a baseline missing from `current`
 /// ([`ReportError::MissingOperations`]), or a non-positive `previous_s` / `dag_s`.
 pub fn compare(
-    baseline: &Results,
-    current: &Results,
+    baselines: &[Run<'_>],
+    current: Run<'_>,
     thresholds: Thresholds,
-    baseline_path: &Path,
-    current_path: &Path,
 ) -> Result<GateReport, ReportError> {
-    let missing: Vec<String> = baseline
-        .operations
-        .iter()
-        .filter(|b| current.operation(&b.op).is_none())
-        .map(|b| b.op.clone())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ReportError::MissingOperations {
-            ops: missing,
-            baseline: baseline_path.to_path_buf(),
-            current: current_path.to_path_buf(),
+    let (current_path, current) = current;
+    let Some(&(_, first)) = baselines.first() else {
+        return Err(ReportError::Invalid {
+            path: current_path.to_path_buf(),
+            detail: "no baseline to compare against".into(),
         });
+    };
+    for &(baseline_path, baseline) in baselines {
+        let missing: Vec<String> = baseline
+            .operations
+            .iter()
+            .filter(|b| current.operation(&b.op).is_none())
+            .map(|b| b.op.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ReportError::MissingOperations {
+                ops: missing,
+                baseline: baseline_path.to_path_buf(),
+                current: current_path.to_path_buf(),
+            });
+        }
     }
     let judged = |op: &str, metric: Metric, base: Ratio, cur: Ratio| {
         let change = (cur.value / base.value - 1.0) * 100.0;
@@ -320,16 +360,26 @@ pub fn compare(
     };
 
     let mut rows = Vec::new();
-    for b in &baseline.operations {
-        let c = current
-            .operation(&b.op)
-            .expect("missing operations were rejected above");
-        let base = same_run_ratio(baseline, &b.op, baseline_path)?;
+    // The first baseline's operations, in its order; an operation another baseline lacks is
+    // judged on the baselines that have it.
+    for b in &first.operations {
+        let mut same_run = Vec::new();
+        for &(path, baseline) in baselines {
+            if baseline.operation(&b.op).is_some() {
+                same_run.push(same_run_ratio(baseline, &b.op, path)?);
+            }
+        }
+        let base = Ratio::pooled(&same_run).expect("the first baseline has the operation");
         let cur = same_run_ratio(current, &b.op, current_path)?;
         rows.push(judged(&b.op, Metric::SameRun, base, cur));
 
-        let base = calibrated_ratio(baseline, b);
-        let cur = calibrated_ratio(current, c);
+        let calibrated: Option<Vec<Ratio>> = baselines
+            .iter()
+            .filter(|(_, baseline)| baseline.operation(&b.op).is_some())
+            .map(|(_, baseline)| calibrated_ratio(baseline, &b.op))
+            .collect();
+        let base = calibrated.and_then(|c| Ratio::pooled(&c));
+        let cur = calibrated_ratio(current, &b.op);
         rows.push(match (base, cur) {
             (Some(base), Some(cur)) => judged(&b.op, Metric::Calibrated, base, cur),
             (base, cur) => GateRow {
@@ -347,7 +397,7 @@ pub fn compare(
         });
     }
     for c in &current.operations {
-        if baseline.operation(&c.op).is_none() {
+        if baselines.iter().all(|(_, b)| b.operation(&c.op).is_none()) {
             rows.push(GateRow {
                 op: c.op.clone(),
                 metric: Metric::SameRun,
@@ -364,10 +414,12 @@ pub fn compare(
 /// How far the gated ratios move between runs of an unchanged tree, and what that means for a
 /// pair of limits: the evidence behind CI's `--max-regression` (see `zkpar spread`).
 ///
-/// Every ordered pair of runs is compared as the gate would compare a baseline and a current
-/// file. A uniform slowdown of `dag` by a factor `f` multiplies both of an operation's current
-/// ratios by `f` (each is linear in the `dag` timings), so the slowdown the gate always catches
-/// follows from the same comparisons without running anything again.
+/// Each run in turn plays the new run and is compared, as the gate would compare it, against
+/// the others as its baselines (leave one out): exactly CI's situation, where a fresh run is
+/// judged against the committed runs of the accepted tree. A uniform slowdown of `dag` by a
+/// factor `f` multiplies both of an operation's current ratios by `f` (each is linear in the
+/// `dag` timings), so the slowdown the gate always catches follows from the same comparisons
+/// without running anything again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spread {
     /// How many runs were compared.
@@ -376,18 +428,18 @@ pub struct Spread {
     pub ops: Vec<OpSpread>,
 }
 
-/// The comparisons of one operation over every ordered pair of runs.
+/// The comparisons of one operation, one per run judged against the others.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpSpread {
     /// Operation id.
     pub op: String,
-    /// Per ordered pair: the change of `dag/previous` and of `dag/calibration` (if judged), in
-    /// percent.
+    /// Per run (judged against the others): the change of `dag/previous` and of
+    /// `dag/calibration` (if judged), in percent.
     pub changes: Vec<(f64, Option<f64>)>,
 }
 
 impl OpSpread {
-    /// The largest growth of `metric` over all pairs, percent (`None` if never judged).
+    /// The largest growth of `metric` over all runs, percent (`None` if never judged).
     pub fn worst_growth_pct(&self, metric: Metric) -> Option<f64> {
         self.changes
             .iter()
@@ -398,8 +450,8 @@ impl OpSpread {
             .max_by(f64::total_cmp)
     }
 
-    /// The smallest slowdown of `dag`, percent, that fails the gate on every pair at
-    /// `thresholds`: on each pair the slowdown must push one of the two ratios past its limit.
+    /// The smallest slowdown of `dag`, percent, that fails the gate on every run at
+    /// `thresholds`: on each run the slowdown must push one of the two ratios past its limit.
     pub fn always_caught_slowdown_pct(&self, thresholds: Thresholds) -> f64 {
         let needed = |change: f64, limit: f64| (1.0 + limit / 100.0) / (1.0 + change / 100.0);
         self.changes
@@ -416,7 +468,7 @@ impl OpSpread {
 }
 
 impl Spread {
-    /// Compares every ordered pair of `runs` (path, results) with [`compare`].
+    /// Compares each of `runs` (path, results) against the others with [`compare`].
     ///
     /// Errors: fewer than two runs, or any error of [`compare`] (an operation of one run
     /// missing from another, a non-positive time).
@@ -442,24 +494,25 @@ impl Spread {
                 changes: Vec::new(),
             })
             .collect();
-        for (i, (base_path, base)) in runs.iter().enumerate() {
-            for (j, (cur_path, cur)) in runs.iter().enumerate() {
-                if i == j {
-                    continue;
-                }
-                // The limits do not matter here: only the changes are kept.
-                let report = compare(base, cur, Thresholds::uniform(0.0), base_path, cur_path)?;
-                for entry in &mut ops {
-                    let change = |metric| {
-                        report
-                            .rows
-                            .iter()
-                            .find(|r| r.op == entry.op && r.metric == metric)
-                            .and_then(|r| r.change_pct)
-                    };
-                    if let Some(same) = change(Metric::SameRun) {
-                        entry.changes.push((same, change(Metric::Calibrated)));
-                    }
+        for (i, (path, run)) in runs.iter().enumerate() {
+            let others: Vec<Run<'_>> = runs
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, (p, r))| (p.as_path(), r))
+                .collect();
+            // The limits do not matter here: only the changes are kept.
+            let report = compare(&others, (path, run), Thresholds::uniform(0.0))?;
+            for entry in &mut ops {
+                let change = |metric| {
+                    report
+                        .rows
+                        .iter()
+                        .find(|r| r.op == entry.op && r.metric == metric)
+                        .and_then(|r| r.change_pct)
+                };
+                if let Some(same) = change(Metric::SameRun) {
+                    entry.changes.push((same, change(Metric::Calibrated)));
                 }
             }
         }
@@ -469,7 +522,8 @@ impl Spread {
         })
     }
 
-    /// Whether an unchanged tree passes the gate on every ordered pair at `thresholds`.
+    /// Whether every run of the unchanged tree passes the gate against the others at
+    /// `thresholds`.
     pub fn unchanged_passes(&self, thresholds: Thresholds) -> bool {
         self.ops.iter().all(|o| {
             [Metric::SameRun, Metric::Calibrated].iter().all(|&m| {
@@ -479,8 +533,8 @@ impl Spread {
         })
     }
 
-    /// The smallest slowdown of `dag`, percent, that fails the gate for every operation on
-    /// every pair at `thresholds`.
+    /// The smallest slowdown of `dag`, percent, that fails the gate for every operation of
+    /// every run at `thresholds`.
     pub fn always_caught_slowdown_pct(&self, thresholds: Thresholds) -> f64 {
         self.ops
             .iter()
@@ -494,9 +548,9 @@ impl Spread {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} runs, {} ordered pairs; worst growth of each ratio between two runs:",
+            "{} runs, each judged against the median of the other {}; worst growth of each ratio:",
             self.runs,
-            self.runs * (self.runs - 1)
+            self.runs - 1
         );
         let _ = writeln!(
             out,
@@ -516,13 +570,13 @@ impl Spread {
         let _ = writeln!(
             out,
             "limits dag/previous +{}%, dag/calibration +{}%: an unchanged tree {}; \
-             a dag slowdown of {:.1}% or more fails every operation on every pair",
+             a dag slowdown of {:.1}% or more fails every operation of every run",
             thresholds.same_run_pct,
             thresholds.calibrated_pct,
             if self.unchanged_passes(thresholds) {
-                "passes on every pair"
+                "passes in every run"
             } else {
-                "FAILS on at least one pair"
+                "FAILS in at least one run"
             },
             self.always_caught_slowdown_pct(thresholds)
         );

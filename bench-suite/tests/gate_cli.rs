@@ -264,10 +264,10 @@ fn spread_reports_worst_growth_and_caught_slowdown() {
     // b over a: dag/previous +5.0%, and dag/calibration too (same calibration, dag 5% slower).
     assert!(text.contains("+5.0%"), "{text}");
     assert!(
-        text.contains("an unchanged tree passes on every pair"),
+        text.contains("an unchanged tree passes in every run"),
         "{text}"
     );
-    // The pair a-over-b moved -4.76%; a slowdown must lift it past +10%: 1.10 / 0.952 = +15.5%.
+    // a judged against b moved -4.76%; a slowdown must lift it past +10%: 1.10 / 0.952 = +15.5%.
     assert!(text.contains("dag +15.5%"), "{text}");
 
     let out = zkpar(&["spread", a.to_str().unwrap()], dir.path());
@@ -275,4 +275,46 @@ fn spread_reports_worst_growth_and_caught_slowdown() {
     let out = zkpar(&["spread", a.to_str().unwrap(), "missing.json"], dir.path());
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("missing.json"), "{}", stderr(&out));
+}
+
+#[test]
+fn several_baselines_are_judged_by_their_median() {
+    let dir = tempfile::tempdir().unwrap();
+    let baselines: Vec<PathBuf> = [0.78, 0.80, 0.90]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| write(dir.path(), &format!("base{i}.json"), &with_rounds(*r)))
+        .collect();
+    // 0.86 is 7.5% above the median (0.80): a fail at 5%, a pass at 10%. Against the lucky
+    // 0.78 alone it would be +10.3%; against the unlucky 0.90, -4.4%.
+    let current = write(dir.path(), "current.json", &with_rounds(0.86));
+    let mut args: Vec<&str> = vec!["gate", "--baseline"];
+    args.extend(baselines.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--current", current.to_str().unwrap()]);
+    args.extend(["--max-calibrated-regression", "100"]);
+    let out = zkpar(
+        &[args.as_slice(), &["--max-regression", "5"]].concat(),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(stdout(&out).contains("3 runs"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("+7.5%"), "{}", stdout(&out));
+    let out = zkpar(
+        &[args.as_slice(), &["--max-regression", "10"]].concat(),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+
+    // Replacing "the" baseline needs exactly one.
+    let out = zkpar(
+        &[args.as_slice(), &["--update-baseline"]].concat(),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--update-baseline"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(std::fs::read(&baselines[0]).unwrap() != std::fs::read(&current).unwrap());
 }

@@ -6,7 +6,7 @@
 //! copied over the baseline after the table is printed and the exit code is 0 (the numbers are
 //! accepted); regressions are still named, as a warning.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -17,7 +17,23 @@ use crate::report::{ReportError, Results};
 
 /// Runs `zkpar gate`.
 pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
-    let baseline = Results::load(&args.baseline).context("reading the baseline")?;
+    if args.update_baseline && args.baseline.len() != 1 {
+        return Err(ReportError::Invalid {
+            path: args.baseline[0].clone(),
+            detail: format!(
+                "--update-baseline replaces one baseline file, but {} were given",
+                args.baseline.len()
+            ),
+        }
+        .into());
+    }
+    let baselines = args
+        .baseline
+        .iter()
+        .map(|path| {
+            Results::load(path).with_context(|| format!("reading the baseline {}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let current = Results::load(&args.current).context("reading the current results")?;
     let thresholds = gate::Thresholds {
         same_run_pct: args.max_regression,
@@ -25,24 +41,25 @@ pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
             .max_calibrated_regression
             .unwrap_or(args.max_regression),
     };
-    let report = gate::compare(
-        &baseline,
-        &current,
-        thresholds,
-        &args.baseline,
-        &args.current,
-    )?;
+    let runs: Vec<gate::Run<'_>> = args
+        .baseline
+        .iter()
+        .map(PathBuf::as_path)
+        .zip(&baselines)
+        .collect();
+    let report = gate::compare(&runs, (&args.current, &current), thresholds)?;
     print!("{}", report.render());
     let regressed = report.regressed_ops();
 
     if args.update_baseline {
-        replace_baseline(&args.current, &args.baseline)?;
+        let baseline = &args.baseline[0];
+        replace_baseline(&args.current, baseline)?;
         if !regressed.is_empty() {
             log::warn!("accepted regressions in: {}", regressed.join(", "));
         }
         println!(
             "baseline `{}` updated from `{}`",
-            args.baseline.display(),
+            baseline.display(),
             args.current.display()
         );
         return Ok(Outcome::Success);
