@@ -246,15 +246,9 @@ pub struct GateArgs {
     /// The results.json to judge.
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
-    /// Largest accepted growth of `dag/previous`, percent (and of `dag/calibration`, unless
-    /// `--max-calibrated-regression` is given).
-    #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
-    pub max_regression: f64,
-    /// Largest accepted growth of `dag/calibration`, percent (default: `--max-regression`).
-    /// The calibration kernel runs on one thread while proving uses them all, so on a shared
-    /// machine this ratio moves more from run to run and may need a wider limit.
-    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
-    pub max_calibrated_regression: Option<f64>,
+    /// The limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// After printing the comparison, copy the current file over the baseline (only with a
     /// single `--baseline`): the current numbers are accepted, so the exit code is 0 even if a
     /// ratio regressed (a warning names the operations).
@@ -268,12 +262,34 @@ pub struct SpreadArgs {
     /// Two or more results.json files from runs of the same tree on the same machine.
     #[arg(value_name = "RESULTS", required = true, num_args = 2..)]
     pub runs: Vec<PathBuf>,
-    /// The `dag/previous` limit to evaluate, percent (as `zkpar gate --max-regression`).
+    /// The limits to evaluate, as `zkpar gate` takes them.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The gate's limits, shared by `zkpar gate` and `zkpar spread`.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest accepted growth of `dag/previous`, percent (and of `dag/calibration`, unless
+    /// `--max-calibrated-regression` is given).
     #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
     pub max_regression: f64,
-    /// The `dag/calibration` limit to evaluate, percent (default: `--max-regression`).
+    /// Largest accepted growth of `dag/calibration`, percent (default: `--max-regression`).
+    /// Each ratio wanders by its own amount on a given machine, so each may need its own limit.
     #[arg(long, value_name = "PCT", value_parser = parse_pct)]
     pub max_calibrated_regression: Option<f64>,
+}
+
+impl LimitArgs {
+    /// The limits as the gate takes them.
+    pub fn thresholds(&self) -> crate::gate::Thresholds {
+        crate::gate::Thresholds {
+            same_run_pct: self.max_regression,
+            calibrated_pct: self
+                .max_calibrated_regression
+                .unwrap_or(self.max_regression),
+        }
+    }
 }
 
 /// Why a size string was rejected.
@@ -446,7 +462,7 @@ mod tests {
         let cli =
             Cli::try_parse_from(["zkpar", "gate", "--baseline", "a", "--current", "b"]).unwrap();
         match cli.command {
-            Command::Gate(args) => assert_eq!(args.max_regression, 10.0),
+            Command::Gate(args) => assert_eq!(args.limits.max_regression, 10.0),
             other => panic!("parsed as {other:?}"),
         }
     }

@@ -71,17 +71,24 @@ fn faster_baseline_makes_a_regression() {
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
 
+/// `sample_results` with `previous` and `dag` both `factor` times slower (the calibration kernel
+/// unchanged), as when a circuit gets slower.
+fn both_policies_slower(factor: f64) -> Results {
+    let mut slower = sample_results();
+    for op in &mut slower.operations {
+        op.previous_s *= factor;
+        op.dag_s *= factor;
+        op.recompute();
+    }
+    slower
+}
+
 #[test]
 fn calibrated_ratio_alone_can_regress() {
     // Both policies 20% slower: dag/previous is unchanged, dag/calibration grows 20%.
     let dir = tempfile::tempdir().unwrap();
     let baseline = write(dir.path(), "baseline.json", &sample_results());
-    let mut slower = sample_results();
-    for op in &mut slower.operations {
-        op.previous_s *= 1.2;
-        op.dag_s *= 1.2;
-        op.recompute();
-    }
+    let mut slower = both_policies_slower(1.2);
     let current = write(dir.path(), "current.json", &slower);
     let out = gate(dir.path(), &baseline, &current, &[]);
     assert_eq!(code(&out), 3, "{}", stdout(&out));
@@ -214,12 +221,7 @@ fn calibrated_ratio_has_its_own_limit() {
     // Both policies 20% slower: only dag/calibration grows, and its own limit decides.
     let dir = tempfile::tempdir().unwrap();
     let baseline = write(dir.path(), "baseline.json", &sample_results());
-    let mut slower = sample_results();
-    for op in &mut slower.operations {
-        op.previous_s *= 1.2;
-        op.dag_s *= 1.2;
-        op.recompute();
-    }
+    let slower = both_policies_slower(1.2);
     let current = write(dir.path(), "current.json", &slower);
     let out = gate(
         dir.path(),

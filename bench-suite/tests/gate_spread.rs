@@ -29,6 +29,14 @@ fn ci_default(name: &str) -> f64 {
         .unwrap_or_else(|e| panic!("{name} in .ci/run: {e}"))
 }
 
+/// The two limits `.ci/run` gates with.
+fn ci_thresholds() -> Thresholds {
+    Thresholds {
+        same_run_pct: ci_default("GATE_MAX_REGRESSION_PCT"),
+        calibrated_pct: ci_default("GATE_MAX_CALIBRATED_REGRESSION_PCT"),
+    }
+}
+
 fn spread_runs() -> Vec<(PathBuf, Results)> {
     let dir = workspace().join("reports/baseline");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -50,10 +58,7 @@ fn spread_runs() -> Vec<(PathBuf, Results)> {
 fn ci_limits_separate_noise_from_a_25_percent_slowdown() {
     let runs = spread_runs();
     assert!(runs.len() >= 5, "the README promises at least five runs");
-    let thresholds = Thresholds {
-        same_run_pct: ci_default("GATE_MAX_REGRESSION_PCT"),
-        calibrated_pct: ci_default("GATE_MAX_CALIBRATED_REGRESSION_PCT"),
-    };
+    let thresholds = ci_thresholds();
     let spread = Spread::measure(&runs).unwrap();
     let table = spread.render(thresholds);
     assert!(spread.unchanged_passes(thresholds), "{table}");
@@ -68,10 +73,7 @@ fn a_slower_dag_fails_the_gate_in_every_run() {
     // The same claim as above, made the direct way: scale one run's dag timings and ask the
     // gate itself, with the other runs as the baseline.
     let runs = spread_runs();
-    let thresholds = Thresholds {
-        same_run_pct: ci_default("GATE_MAX_REGRESSION_PCT"),
-        calibrated_pct: ci_default("GATE_MAX_CALIBRATED_REGRESSION_PCT"),
-    };
+    let thresholds = ci_thresholds();
     let factor = 1.0 + MUST_CATCH_SLOWDOWN_PCT / 100.0;
     for (i, (path, run)) in runs.iter().enumerate() {
         let others: Vec<(&Path, &Results)> = runs

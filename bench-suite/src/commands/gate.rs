@@ -35,12 +35,7 @@ pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let current = Results::load(&args.current).context("reading the current results")?;
-    let thresholds = gate::Thresholds {
-        same_run_pct: args.max_regression,
-        calibrated_pct: args
-            .max_calibrated_regression
-            .unwrap_or(args.max_regression),
-    };
+    let thresholds = args.limits.thresholds();
     let runs: Vec<gate::Run<'_>> = args
         .baseline
         .iter()

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use super::Outcome;
 use crate::cli::SpreadArgs;
-use crate::gate::{Spread, Thresholds};
+use crate::gate::Spread;
 use crate::report::Results;
 
 /// Runs `zkpar spread`.
@@ -24,12 +24,7 @@ pub fn run(args: &SpreadArgs) -> anyhow::Result<Outcome> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let spread = Spread::measure(&runs)?;
-    let thresholds = Thresholds {
-        same_run_pct: args.max_regression,
-        calibrated_pct: args
-            .max_calibrated_regression
-            .unwrap_or(args.max_regression),
-    };
+    let thresholds = args.limits.thresholds();
     print!("{}", spread.render(thresholds));
     Ok(Outcome::Success)
 }
