@@ -566,7 +566,7 @@ mod tests {
     /// circuits. Run single-threaded:
     /// `RAYON_NUM_THREADS=1 cargo test -p circuits measure_arith -- --ignored --nocapture`.
     #[test]
-    #[ignore]
+    #[ignore = "measurement; prints numbers"]
     fn measure_arith_single_thread() {
         use crate::subcircuits::balance::{BalanceCircuit, BalanceWitness};
         let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into());
