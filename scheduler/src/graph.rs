@@ -46,7 +46,7 @@ impl From<&str> for TaskError {
 pub type TaskFn = Box<dyn FnOnce() -> Result<(), TaskError> + Send + 'static>;
 
 /// What the scheduler knows about a task's cost before running it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cost {
     /// Estimated single-thread running time, in seconds (finite, not negative).
     pub single_thread_s: f64,

@@ -12,6 +12,7 @@
 //! - [`executor`]: the threads and the dispatch protocol (its module docs walk through it);
 //! - [`topology`]: NUMA domains, cores and caches; pinning;
 //! - [`metrics`] and [`trace`]: what happened;
+//! - [`spec`]: tasks as data (kind + input bytes), run here by [`spec::run_local`] or on a fleet;
 //! - [`list_schedule`], [`sim`], [`stg`]: static plans, simulation and benchmark graphs.
 //!
 //! # Example
@@ -75,6 +76,7 @@ pub mod metrics;
 pub mod policy;
 pub mod shape;
 pub mod sim;
+pub mod spec;
 pub mod stg;
 pub mod topology;
 pub mod trace;

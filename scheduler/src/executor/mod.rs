@@ -168,6 +168,9 @@ pub enum RunError {
     /// that would deadlock).
     #[error("policy produced an invalid dispatch: {0}")]
     InvalidDispatch(String),
+    /// A run reported success but some task left no output behind (a bug in the engine).
+    #[error("the run completed but a task left no output")]
+    MissingOutput,
 }
 
 /// Cancels a run from another thread: tasks not yet started are skipped, running ones finish.
