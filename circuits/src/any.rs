@@ -3,18 +3,85 @@
 
 use crate::kind::SubCircuitKind;
 use crate::proving::{self, IpaParams, Pk};
-use crate::subcircuits::account_update::AccountUpdateCircuit;
-use crate::subcircuits::amm_swap::AmmSwapCircuit;
-use crate::subcircuits::balance::BalanceCircuit;
-use crate::subcircuits::event_log::EventLogCircuit;
+use crate::subcircuits::account_update::{AccountUpdateCircuit, AccountUpdateWitness};
+use crate::subcircuits::amm_swap::{AmmSwapCircuit, AmmSwapWitness};
+use crate::subcircuits::balance::{BalanceCircuit, BalanceWitness};
+use crate::subcircuits::event_log::{Event, EventLogCircuit};
 use crate::subcircuits::signature::{SignatureCircuit, SignatureWitness};
-use crate::subcircuits::storage_update::StorageUpdateCircuit;
+use crate::subcircuits::storage_update::{StorageUpdateCircuit, StorageUpdateWitness};
 use crate::subcircuits::SubCircuit;
 use crate::world::SlotInput;
 use crate::Fp;
 use ff::PrimeField;
 use halo2_proofs::plonk::Error;
 use rand::SeedableRng;
+
+/// A slot's witness once witness generation has run: everything a prove task needs to rebuild
+/// the circuit, on this machine or another (the signature is signed; every other input is the
+/// slot's input as executed). Circuits do not travel between tasks; their witnesses do.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum WitnessData {
+    /// A signed transaction.
+    Signature(SignatureWitness),
+    /// An account leaf update.
+    AccountUpdate(AccountUpdateWitness),
+    /// A storage slot update.
+    StorageUpdate(StorageUpdateWitness),
+    /// Balance and nonce arithmetic.
+    Balance(BalanceWitness),
+    /// A constant-product swap.
+    AmmSwap(AmmSwapWitness),
+    /// An event to hash.
+    EventLog(Event),
+}
+
+impl WitnessData {
+    /// Completes a slot's witness: signs the transaction of a signature slot.
+    pub fn from_input(input: SlotInput) -> Self {
+        match input {
+            SlotInput::Signature { signer, msg } => {
+                // Deterministic signing nonce per message: reruns give identical proofs inputs,
+                // and distinct messages never share a nonce.
+                let mut seed = [0u8; 32];
+                seed.copy_from_slice(msg.to_repr().as_ref());
+                let mut rng = rand::rngs::StdRng::from_seed(seed);
+                let signature = signer.sign(msg, &mut rng);
+                WitnessData::Signature(SignatureWitness {
+                    pk: signer.public_key().to_affine(),
+                    msg,
+                    signature,
+                })
+            }
+            SlotInput::AccountUpdate(w) => WitnessData::AccountUpdate(w),
+            SlotInput::StorageUpdate(w) => WitnessData::StorageUpdate(w),
+            SlotInput::Balance(w) => WitnessData::Balance(w),
+            SlotInput::AmmSwap(w) => WitnessData::AmmSwap(w),
+            SlotInput::EventLog(e) => WitnessData::EventLog(e),
+        }
+    }
+
+    /// Builds the circuit, checking natively that the witness satisfies it.
+    pub fn into_circuit(self) -> Result<AnyCircuit, String> {
+        Ok(match self {
+            WitnessData::Signature(w) => AnyCircuit::Signature(SignatureCircuit::new(w)),
+            WitnessData::AccountUpdate(w) => {
+                AnyCircuit::AccountUpdate(AccountUpdateCircuit::new(w).map_err(|e| e.to_string())?)
+            }
+            WitnessData::StorageUpdate(w) => {
+                AnyCircuit::StorageUpdate(StorageUpdateCircuit::new(w).map_err(|e| e.to_string())?)
+            }
+            WitnessData::Balance(w) => {
+                AnyCircuit::Balance(BalanceCircuit::new(&w).map_err(|e| e.to_string())?)
+            }
+            WitnessData::AmmSwap(w) => {
+                AnyCircuit::AmmSwap(AmmSwapCircuit::new(&w).map_err(|e| e.to_string())?)
+            }
+            WitnessData::EventLog(e) => {
+                AnyCircuit::EventLog(EventLogCircuit::new(&e).map_err(|e| e.to_string())?)
+            }
+        })
+    }
+}
 
 /// One sub-circuit instance of any kind.
 #[derive(Clone, Debug)]
@@ -50,36 +117,7 @@ macro_rules! on_inner {
 impl AnyCircuit {
     /// Witness generation for one slot (see [`SlotInput::into_circuit`]).
     pub fn from_input(input: SlotInput) -> Result<Self, String> {
-        Ok(match input {
-            SlotInput::Signature { signer, msg } => {
-                // Deterministic signing nonce per message: reruns give identical proofs inputs,
-                // and distinct messages never share a nonce.
-                let mut seed = [0u8; 32];
-                seed.copy_from_slice(msg.to_repr().as_ref());
-                let mut rng = rand::rngs::StdRng::from_seed(seed);
-                let signature = signer.sign(msg, &mut rng);
-                AnyCircuit::Signature(SignatureCircuit::new(SignatureWitness {
-                    pk: signer.public_key().to_affine(),
-                    msg,
-                    signature,
-                }))
-            }
-            SlotInput::AccountUpdate(w) => {
-                AnyCircuit::AccountUpdate(AccountUpdateCircuit::new(w).map_err(|e| e.to_string())?)
-            }
-            SlotInput::StorageUpdate(w) => {
-                AnyCircuit::StorageUpdate(StorageUpdateCircuit::new(w).map_err(|e| e.to_string())?)
-            }
-            SlotInput::Balance(w) => {
-                AnyCircuit::Balance(BalanceCircuit::new(&w).map_err(|e| e.to_string())?)
-            }
-            SlotInput::AmmSwap(w) => {
-                AnyCircuit::AmmSwap(AmmSwapCircuit::new(&w).map_err(|e| e.to_string())?)
-            }
-            SlotInput::EventLog(e) => {
-                AnyCircuit::EventLog(EventLogCircuit::new(&e).map_err(|e| e.to_string())?)
-            }
-        })
+        WitnessData::from_input(input).into_circuit()
     }
 
     /// The witness-free circuit of a kind (for key generation and verification).

@@ -37,7 +37,7 @@ pub fn sample_circuits(
             let circuit = slot
                 .input
                 .into_circuit()
-                .map_err(|e| PipelineError::Run(format!("{kind} witness: {e}")))?;
+                .map_err(|e| PipelineError::Calibration(format!("{kind} witness: {e}")))?;
             samples.insert(kind, (circuit, started.elapsed().as_secs_f64()));
         }
     }
@@ -89,7 +89,9 @@ pub fn calibrate(
                     &key.pk,
                     rand::rngs::StdRng::seed_from_u64(seed),
                 )
-                .map_err(|e| PipelineError::Run(format!("{kind}: proving failed: {e:?}")))?;
+                .map_err(|e| {
+                    PipelineError::Calibration(format!("{kind}: proving failed: {e:?}"))
+                })?;
             Ok(started.elapsed().as_secs_f64())
         };
         let pool = single_thread_pool();

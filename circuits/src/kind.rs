@@ -4,7 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// One of the six sub-circuit types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum SubCircuitKind {
     /// Schnorr signature over Pallas (ECC + Poseidon gadgets).
     Signature,

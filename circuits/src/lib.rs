@@ -6,6 +6,7 @@ pub mod any;
 pub mod block;
 pub mod bundle;
 pub mod calibrate;
+pub mod codec;
 pub mod cost;
 pub mod keys;
 pub mod kind;
@@ -14,6 +15,7 @@ pub mod pipeline;
 pub mod proving;
 pub mod state;
 pub mod subcircuits;
+pub mod tasks;
 pub mod world;
 
 /// The circuit field: the base field of Pallas (= the scalar field of Vesta), over which halo2

@@ -35,6 +35,8 @@ pub struct OperationsFile {
     pub genesis: Genesis,
     /// The operations, in file order.
     pub operations: Vec<OperationSpec>,
+    /// The file's text as read: what a task ships to a worker that has no copy of the file.
+    pub source: String,
 }
 
 /// The initial world state.
@@ -303,6 +305,7 @@ impl OperationsFile {
             operations.push(op);
         }
         let parsed = OperationsFile {
+            source: text.to_string(),
             path: file,
             genesis,
             operations,

@@ -1,8 +1,8 @@
 //! The prover pipeline: an operation or a block → a task graph → the scheduler → a proof bundle.
 //!
 //! ```text
-//! execute(op 1) ─▶ execute(op 2) ─▶ …            native execution, sequential (roots chain)
-//!      │                 │
+//!                 execute                        native execution of every operation, in order
+//!      ┌─────────────────┤
 //!      ▼                 ▼
 //! witness(slot i) …  witness(slot j) …          one per sub-circuit, independent
 //!      ▼                 ▼
@@ -12,34 +12,37 @@
 //!           assemble                             bundle + root-chain check
 //! ```
 //!
-//! The graph's shape (how many slots, of which sub-circuit) comes from a planning pass: the same
-//! deterministic native execution run once before the graph is built. The `execute` tasks inside
-//! the graph run it again for real and check they produce the planned slots.
+//! The graph is a [`JobSpec`]: tasks as data, run by [`crate::tasks::ProvingHandler`] (see
+//! [`crate::tasks`] for each kind's input and output). [`Prover::job`] builds it from the
+//! operations file alone (which sub-circuits each step proves); native execution runs once,
+//! inside the `execute` task. [`Prover::prove`] runs the job on this machine's executor; a fleet
+//! runs the very same job on its workers.
 //!
 //! Key generation is set-up: [`Prover::warm_keys`] runs it before timing starts and reports it
-//! separately. Verification (`BatchVerifier`) is [`crate::bundle::assemble_and_verify`], run by
-//! `zkpar verify` and by callers that want it, not inside the timed graph.
+//! separately. Assembly (the root chain) is [`crate::bundle::assemble`], inside the job;
+//! verification (`BatchVerifier`) is [`crate::bundle::assemble_and_verify`], run by `zkpar verify`
+//! and by callers that want it, not inside the timed graph. Cost learning is an explicit call
+//! ([`Prover::learn_costs`]), so one timed run never silently steers the next.
 
 use crate::any::AnyCircuit;
 use crate::block::BlockSpec;
-use crate::bundle::{fp_to_hex, Bundle, BundleHeader, SubProof, SubProofHeader, BUNDLE_VERSION};
+use crate::bundle::Bundle;
+use crate::codec;
 use crate::cost::{CostModel, ShapeStats};
 use crate::keys::KeyCache;
 use crate::kind::SubCircuitKind;
 use crate::operations::OperationsFile;
-use crate::world::{Slot, WorldState};
-use crate::Fp;
-use parking_lot::Mutex;
-use rand::SeedableRng;
+use crate::tasks::{self, AssembleInput, ExecuteInput, ProveInput, ProvingHandler, WitnessInput};
 use scheduler::analysis;
-use scheduler::executor::Executor;
-use scheduler::graph::{Cost, TaskError, TaskGraph};
+use scheduler::executor::{Executor, RunError};
+use scheduler::graph::Cost;
 use scheduler::metrics::RunReport;
 use scheduler::policy::Policy;
 use scheduler::shape::DagShape;
+use scheduler::spec::{run_local, JobSpec};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What to prove.
@@ -52,14 +55,24 @@ pub enum Target {
 }
 
 impl Target {
-    fn id(&self) -> &str {
+    /// The operation or block id.
+    pub fn id(&self) -> &str {
         match self {
             Target::Operation(id) => id,
             Target::Block(b) => &b.id,
         }
     }
 
-    fn operation_ids(&self) -> Vec<String> {
+    /// `operation` or `block` (the bundle header's kind).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Operation(_) => "operation",
+            Target::Block(_) => "block",
+        }
+    }
+
+    /// The operations it runs, in order.
+    pub fn operation_ids(&self) -> Vec<String> {
         match self {
             Target::Operation(id) => vec![id.clone()],
             Target::Block(b) => b.operations.clone(),
@@ -79,9 +92,18 @@ pub enum PipelineError {
     /// Key generation failed.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
+    /// The job could not be built (a dependency out of range: a bug, named).
+    #[error("building the task graph: {0}")]
+    Graph(#[from] scheduler::graph::GraphError),
     /// The scheduler reported a failed, cancelled or invalid run.
     #[error("scheduler: {0}")]
-    Run(String),
+    Run(#[from] RunError),
+    /// The run's assembled bundle does not decode.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    /// A calibration measurement failed outside any run (witness or proof of a sample).
+    #[error("calibration: {0}")]
+    Calibration(String),
 }
 
 /// Busy seconds per phase (summed task durations, so they can exceed the wall time).
@@ -95,6 +117,34 @@ pub struct PhaseTimes {
     pub prove_s: f64,
     /// Assembly.
     pub assemble_s: f64,
+}
+
+impl PhaseTimes {
+    /// Sums a run's task durations by task kind (prove tasks carry their sub-circuit's name).
+    pub fn of(run: &RunReport) -> Self {
+        let mut phases = PhaseTimes::default();
+        for t in &run.tasks {
+            let d = t.end_s - t.start_s;
+            match t.kind.as_str() {
+                tasks::EXECUTE => phases.execute_s += d,
+                tasks::WITNESS => phases.witness_s += d,
+                tasks::ASSEMBLE => phases.assemble_s += d,
+                _ => phases.prove_s += d,
+            }
+        }
+        phases
+    }
+}
+
+/// One proof's measured duration, what [`Prover::learn_costs`] folds into the cost model.
+#[derive(Clone, Debug)]
+pub struct ProveSample {
+    /// The sub-circuit.
+    pub kind: SubCircuitKind,
+    /// Its shape.
+    pub shape: ShapeStats,
+    /// Seconds the prove task ran.
+    pub seconds: f64,
 }
 
 /// Everything a proving run produced and measured.
@@ -116,32 +166,73 @@ pub struct ProveOutcome {
     pub efficiency: f64,
     /// Peak resident memory of the process during the run, in bytes (0 if unknown).
     pub peak_rss_bytes: u64,
-    /// Seconds spent in planning (the dry native execution) before the run.
+    /// Seconds spent building the job (planning; native execution runs inside the job).
     pub plan_s: f64,
+    /// The policy that ran it.
+    pub policy: String,
+    /// Each prove task's duration, for [`Prover::learn_costs`].
+    pub prove_samples: Vec<ProveSample>,
 }
+
+/// A proving job ready to run on either engine, with what the caller needs to read its result.
+#[derive(Clone, Debug)]
+pub struct ProvingJob {
+    /// The tasks as data.
+    pub spec: JobSpec,
+    /// Index of the `assemble` task, whose output is the bundle.
+    pub assemble_task: usize,
+    /// Per prove task (by task index): its sub-circuit and shape.
+    pub prove_tasks: BTreeMap<usize, (SubCircuitKind, ShapeStats)>,
+    /// Per task: single-thread cost measured with every core busy (bounds).
+    pub loaded_costs: Vec<f64>,
+    /// Per task: single-thread cost measured alone.
+    pub naive_costs: Vec<f64>,
+}
+
+impl ProvingJob {
+    /// `max(W/P, C)` over `workers` with loaded and with naive costs.
+    pub fn lower_bounds(&self, workers: usize) -> (f64, f64) {
+        let shape = self.spec.shape();
+        (
+            bound_with_costs(&shape, &self.loaded_costs, workers),
+            bound_with_costs(&shape, &self.naive_costs, workers),
+        )
+    }
+
+    /// The bundle in a finished job's outputs.
+    pub fn bundle(&self, outputs: &[Vec<u8>]) -> Result<Bundle, PipelineError> {
+        let bytes = outputs.get(self.assemble_task).ok_or_else(|| {
+            crate::bundle::BundleError::Malformed("the job has no assemble output".into())
+        })?;
+        Ok(Bundle::from_bytes(bytes)?)
+    }
+}
+
+/// Estimated seconds of native execution per operation: a few Poseidon hashes per touched leaf,
+/// measured at 1–4 ms per operation on the 2-core development machine; only its order of
+/// magnitude matters (it sits at the head of the critical path either way).
+const EXECUTE_S_PER_OPERATION: f64 = 0.003;
+
+/// Estimated seconds of assembly: decoding the sub-proofs and checking the root chain.
+const ASSEMBLE_S: f64 = 0.001;
 
 /// The pipeline's long-lived parts: operations, keys and costs.
 pub struct Prover {
     ops: OperationsFile,
     keys: &'static KeyCache,
     costs: Arc<CostModel>,
-}
-
-/// A slot in the plan with its estimated costs.
-struct PlannedSlot {
-    slot: Slot,
-    kind: SubCircuitKind,
-    shape: ShapeStats,
-    circuit_k: u32,
+    handler: Arc<ProvingHandler>,
 }
 
 impl Prover {
     /// A prover over these operations, with the process-wide key cache.
     pub fn new(ops: OperationsFile, costs: CostModel) -> Self {
+        let keys = KeyCache::global();
         Prover {
             ops,
-            keys: KeyCache::global(),
+            keys,
             costs: Arc::new(costs),
+            handler: Arc::new(ProvingHandler::new(keys)),
         }
     }
 
@@ -158,6 +249,11 @@ impl Prover {
     /// The cost model.
     pub fn costs(&self) -> &CostModel {
         &self.costs
+    }
+
+    /// The handler that runs this prover's tasks (on this machine or a fleet worker).
+    pub fn handler(&self) -> Arc<ProvingHandler> {
+        Arc::clone(&self.handler)
     }
 
     /// Generates (or fetches) every key `target` needs; returns the seconds spent.
@@ -177,42 +273,118 @@ impl Prover {
         Ok(started.elapsed().as_secs_f64())
     }
 
-    fn plan(&self, target: &Target) -> Result<(Vec<PlannedSlot>, Vec<usize>), PipelineError> {
-        let mut world = WorldState::genesis(&self.ops.genesis)?;
+    /// Builds `target`'s job: `execute → witness(slot) → prove(slot) → assemble`, with costs for
+    /// `workers` threads. The slots come from the operations file (which sub-circuits each step
+    /// proves); native execution happens once, inside the job's `execute` task.
+    pub fn job(
+        &self,
+        target: &Target,
+        policy: &str,
+        workers: usize,
+    ) -> Result<ProvingJob, PipelineError> {
+        let depth = self.ops.genesis.tree_depth;
         let ids = target.operation_ids();
-        let mut planned = Vec::new();
-        let mut per_op = Vec::new();
-        let mut shapes: BTreeMap<SubCircuitKind, (ShapeStats, u32)> = BTreeMap::new();
+        let mut planned: Vec<(String, SubCircuitKind)> = Vec::new();
         for (i, id) in ids.iter().enumerate() {
             let op = self.ops.operation(id)?;
-            let execution = world.execute(op, &op_label(&ids, i))?;
-            per_op.push(execution.slots.len());
-            for slot in execution.slots {
-                let kind = slot.input.kind();
-                if let std::collections::btree_map::Entry::Vacant(entry) = shapes.entry(kind) {
-                    let depth = self.ops.genesis.tree_depth;
-                    let c = AnyCircuit::shape(kind, depth).map_err(|message| {
-                        crate::keys::KeyError {
-                            kind,
-                            depth,
-                            message,
-                        }
-                    })?;
-                    entry.insert((ShapeStats::of(&c), c.k()));
+            let label = tasks::operation_label(&ids, i);
+            for (s, step) in op.steps.iter().enumerate() {
+                for p in &step.prove {
+                    planned.push((format!("{label}/{}/{}", s + 1, p.role), p.subcircuit));
                 }
-                let (shape, circuit_k) = shapes[&kind].clone();
-                planned.push(PlannedSlot {
-                    slot,
-                    kind,
-                    shape,
-                    circuit_k,
-                });
             }
         }
-        Ok((planned, per_op))
+        let mut shapes: BTreeMap<SubCircuitKind, ShapeStats> = BTreeMap::new();
+        for (_, kind) in &planned {
+            if let std::collections::btree_map::Entry::Vacant(entry) = shapes.entry(*kind) {
+                let c =
+                    AnyCircuit::shape(*kind, depth).map_err(|message| crate::keys::KeyError {
+                        kind: *kind,
+                        depth,
+                        message,
+                    })?;
+                entry.insert(ShapeStats::of(&c));
+            }
+        }
+
+        let mut spec = JobSpec::new(format!("{} {}", target.kind(), target.id()));
+        let (mut loaded_costs, mut naive_costs) = (Vec::new(), Vec::new());
+        let mut prove_tasks = BTreeMap::new();
+        let execute_s = EXECUTE_S_PER_OPERATION * ids.len() as f64;
+        let execute = spec.add_task(
+            "execute",
+            tasks::EXECUTE,
+            Cost::secs(execute_s),
+            codec::encode(&ExecuteInput {
+                operations_path: self.ops.path.display().to_string(),
+                operations_toml: self.ops.source.clone(),
+                operation_ids: ids.clone(),
+                planned: planned.iter().map(|(l, _)| l.clone()).collect(),
+            }),
+        );
+        loaded_costs.push(execute_s);
+        naive_costs.push(execute_s);
+        let mut proves = Vec::with_capacity(planned.len());
+        for (j, (label, kind)) in planned.iter().enumerate() {
+            let shape = &shapes[kind];
+            let witness_s = self.costs.witness_s(*kind);
+            let witness = spec.add_task(
+                format!("witness {label}"),
+                tasks::WITNESS,
+                Cost::secs(witness_s),
+                codec::encode(&WitnessInput {
+                    label: label.clone(),
+                }),
+            );
+            spec.add_dependency(execute, witness)?;
+            let cost = Cost::secs(self.costs.scheduling_s(*kind, shape))
+                .with_threads(workers)
+                .with_mem(estimated_peak_mem(shape));
+            let prove = spec.add_task(
+                format!("prove {label}"),
+                kind.name(),
+                cost,
+                codec::encode(&ProveInput {
+                    label: label.clone(),
+                    kind: *kind,
+                    tree_depth: depth,
+                    seed: j as u64,
+                }),
+            );
+            spec.add_dependency(witness, prove)?;
+            loaded_costs.extend([witness_s, self.costs.loaded_s(*kind, shape)]);
+            naive_costs.extend([witness_s, self.costs.alone_s(*kind, shape)]);
+            prove_tasks.insert(prove, (*kind, shape.clone()));
+            proves.push(prove);
+        }
+        let assemble = spec.add_task(
+            "assemble",
+            tasks::ASSEMBLE,
+            Cost::secs(ASSEMBLE_S),
+            codec::encode(&AssembleInput {
+                kind: target.kind().into(),
+                id: target.id().into(),
+                tree_depth: depth,
+                policy: policy.into(),
+            }),
+        );
+        loaded_costs.push(ASSEMBLE_S);
+        naive_costs.push(ASSEMBLE_S);
+        spec.add_dependency(execute, assemble)?;
+        for prove in proves {
+            spec.add_dependency(prove, assemble)?;
+        }
+        Ok(ProvingJob {
+            spec,
+            assemble_task: assemble,
+            prove_tasks,
+            loaded_costs,
+            naive_costs,
+        })
     }
 
-    /// Proves `target` with `policy` on `executor`. Keys are generated first if needed (not timed).
+    /// Proves `target` with `policy` on `executor`. Keys are generated first if needed (not
+    /// timed). The cost model is not changed: call [`Prover::learn_costs`] to fold the run in.
     pub fn prove(
         &self,
         target: &Target,
@@ -221,254 +393,31 @@ impl Prover {
     ) -> Result<ProveOutcome, PipelineError> {
         self.warm_keys(target)?;
         let plan_started = Instant::now();
-        let (planned, per_op) = self.plan(target)?;
-        let plan_s = plan_started.elapsed().as_secs_f64();
-        let depth = self.ops.genesis.tree_depth;
         let workers = executor.workers();
-        let ids = target.operation_ids();
-
-        let n = planned.len();
-        let slots: Arc<Vec<OnceLock<Slot>>> = Arc::new((0..n).map(|_| OnceLock::new()).collect());
-        let circuits: Arc<Vec<Mutex<Option<AnyCircuit>>>> =
-            Arc::new((0..n).map(|_| Mutex::new(None)).collect());
-        let proofs: Arc<Vec<OnceLock<SubProof>>> =
-            Arc::new((0..n).map(|_| OnceLock::new()).collect());
-        let bundle_out: Arc<OnceLock<Bundle>> = Arc::new(OnceLock::new());
-        let world = Arc::new(Mutex::new(WorldState::genesis(&self.ops.genesis)?));
-        let initial_root = world.lock().root();
-        let final_root: Arc<OnceLock<Fp>> = Arc::new(OnceLock::new());
-
-        let mut graph = TaskGraph::with_capacity(3 * n + ids.len() + 1, 3 * n + ids.len());
-        let mut previous_exec = None;
-        let mut first_slot = 0;
-        let mut prove_tasks = Vec::with_capacity(n);
-        // Report index of each prove task → its planned slot.
-        let mut prove_index: BTreeMap<usize, usize> = BTreeMap::new();
-        let mut naive_costs = Vec::new();
-        let mut loaded_costs = Vec::new();
-        let execute_cost = plan_s / ids.len().max(1) as f64;
-        for (i, id) in ids.iter().enumerate() {
-            let op = self.ops.operation(id)?.clone();
-            let label = op_label(&ids, i);
-            let range = first_slot..first_slot + per_op[i];
-            let expected: Vec<String> = planned[range.clone()]
-                .iter()
-                .map(|p| p.slot.label())
-                .collect();
-            let (world_e, slots_e, final_root_e) =
-                (world.clone(), slots.clone(), final_root.clone());
-            let last = i + 1 == ids.len();
-            let exec_label = label.clone();
-            let exec = graph.add_task(
-                format!("execute {label}"),
-                "execute",
-                Cost::secs(execute_cost),
-                move || {
-                    let mut world = world_e.lock();
-                    let execution = world
-                        .execute(&op, &exec_label)
-                        .map_err(|e| TaskError::new(e.to_string()))?;
-                    let got: Vec<String> = execution.slots.iter().map(Slot::label).collect();
-                    if got != expected {
-                        return Err(TaskError::new(format!(
-                            "execution of {exec_label} diverged from its plan"
-                        )));
-                    }
-                    for (offset, slot) in execution.slots.into_iter().enumerate() {
-                        let _ = slots_e[range.start + offset].set(slot);
-                    }
-                    if last {
-                        let _ = final_root_e.set(world.root());
-                    }
-                    Ok(())
-                },
-            );
-            naive_costs.push(execute_cost);
-            loaded_costs.push(execute_cost);
-            if let Some(prev) = previous_exec {
-                graph
-                    .add_dependency(prev, exec)
-                    .map_err(|e| PipelineError::Run(e.to_string()))?;
-            }
-            previous_exec = Some(exec);
-
-            for j in first_slot..first_slot + per_op[i] {
-                let p = &planned[j];
-                let name = p.slot.label();
-                let witness_s = self.costs.witness_s(p.kind);
-                let (slots_w, circuits_w) = (slots.clone(), circuits.clone());
-                let witness = graph.add_task(
-                    format!("witness {name}"),
-                    "witness",
-                    Cost::secs(witness_s),
-                    move || {
-                        let slot = slots_w[j]
-                            .get()
-                            .ok_or_else(|| TaskError::new("slot missing: execution did not run"))?;
-                        let circuit = slot
-                            .input
-                            .clone()
-                            .into_circuit()
-                            .map_err(|e| TaskError::new(format!("{}: {e}", slot.label())))?;
-                        *circuits_w[j].lock() = Some(circuit);
-                        Ok(())
-                    },
-                );
-                graph
-                    .add_dependency(exec, witness)
-                    .map_err(|e| PipelineError::Run(e.to_string()))?;
-                let loaded = self.costs.loaded_s(p.kind, &p.shape);
-                let alone = self.costs.alone_s(p.kind, &p.shape);
-                naive_costs.extend([witness_s, alone]);
-                loaded_costs.extend([witness_s, loaded]);
-                let key = self.keys.get(p.kind, depth)?;
-                let (circuits_p, proofs_p) = (circuits.clone(), proofs.clone());
-                let label_p = name.clone();
-                let cost = Cost::secs(self.costs.scheduling_s(p.kind, &p.shape))
-                    .with_threads(workers)
-                    .with_mem(estimated_peak_mem(&p.shape));
-                let prove =
-                    graph.add_task(format!("prove {name}"), p.kind.name(), cost, move || {
-                        let circuit = circuits_p[j].lock().take().ok_or_else(|| {
-                            TaskError::new("circuit missing: witness did not run")
-                        })?;
-                        let rng = rand::rngs::StdRng::seed_from_u64(j as u64);
-                        let proof = circuit.prove(&key.params, &key.pk, rng).map_err(|e| {
-                            TaskError::new(format!("{label_p}: halo2 proving failed: {e:?}"))
-                        })?;
-                        let _ = proofs_p[j].set(SubProof {
-                            label: label_p,
-                            kind: circuit.kind(),
-                            k: circuit.k(),
-                            public_inputs: circuit.public_inputs(),
-                            proof,
-                        });
-                        Ok(())
-                    });
-                graph
-                    .add_dependency(witness, prove)
-                    .map_err(|e| PipelineError::Run(e.to_string()))?;
-                prove_tasks.push(prove);
-                prove_index.insert(prove.index(), j);
-            }
-            first_slot += per_op[i];
-        }
-
-        let fingerprints: Vec<(String, u32)> = planned
-            .iter()
-            .map(|p| {
-                Ok((
-                    self.keys.get(p.kind, depth)?.fingerprint.clone(),
-                    p.circuit_k,
-                ))
-            })
-            .collect::<Result<_, PipelineError>>()?;
-        let header_base = BundleHeader {
-            format_version: BUNDLE_VERSION,
-            kind: match target {
-                Target::Operation(_) => "operation".into(),
-                Target::Block(_) => "block".into(),
-            },
-            id: target.id().to_string(),
-            tree_depth: depth,
-            initial_root: fp_to_hex(&initial_root),
-            final_root: String::new(),
-            policy: policy.name().to_string(),
-            subcircuits: Vec::new(),
-        };
-        let (proofs_a, bundle_a, final_a) =
-            (proofs.clone(), bundle_out.clone(), final_root.clone());
-        let assemble = graph.add_task("assemble", "assemble", Cost::secs(0.001), move || {
-            let proofs: Vec<SubProof> = proofs_a
-                .iter()
-                .enumerate()
-                .map(|(j, p)| {
-                    p.get()
-                        .cloned()
-                        .ok_or_else(|| TaskError::new(format!("sub-proof {j} missing")))
-                })
-                .collect::<Result<_, _>>()?;
-            let final_root = *final_a
-                .get()
-                .ok_or_else(|| TaskError::new("final root missing"))?;
-            let mut header = header_base;
-            header.final_root = fp_to_hex(&final_root);
-            header.subcircuits = proofs
-                .iter()
-                .zip(&fingerprints)
-                .map(|(p, (fp, _))| SubProofHeader {
-                    label: p.label.clone(),
-                    name: p.kind.name().into(),
-                    k: p.k,
-                    vk_fingerprint: fp.clone(),
-                })
-                .collect();
-            // The root chain is checked here, cheaply; the proofs themselves by `zkpar verify`.
-            let mut root = initial_root;
-            for p in &proofs {
-                if let Some((pre, post)) = crate::bundle::state_transition(p) {
-                    if pre != root {
-                        return Err(TaskError::new(format!(
-                            "{}: pre-root does not chain",
-                            p.label
-                        )));
-                    }
-                    root = post;
-                }
-            }
-            if root != final_root {
-                return Err(TaskError::new("state roots do not chain to the final root"));
-            }
-            let _ = bundle_a.set(Bundle { header, proofs });
-            Ok(())
-        });
-        naive_costs.push(0.001);
-        loaded_costs.push(0.001);
-        for prove in &prove_tasks {
-            graph
-                .add_dependency(*prove, assemble)
-                .map_err(|e| PipelineError::Run(e.to_string()))?;
-        }
-
-        let shape = graph.shape();
-        let lower_bound_s = bound_with_costs(&shape, &loaded_costs, workers);
-        let lower_bound_naive_s = bound_with_costs(&shape, &naive_costs, workers);
+        let job = self.job(target, policy.name(), workers)?;
+        let plan_s = plan_started.elapsed().as_secs_f64();
+        let (lower_bound_s, lower_bound_naive_s) = job.lower_bounds(workers);
 
         reset_peak_rss();
         let started = Instant::now();
-        let run = executor
-            .run(graph, policy, None)
-            .map_err(|e| PipelineError::Run(e.to_string()))?;
+        let run = run_local(&job.spec, self.handler(), executor, policy, None)?;
         let wall_s = started.elapsed().as_secs_f64();
         let peak_rss_bytes = peak_rss_bytes();
 
-        // Refine the scheduling estimates from this run's proofs, but only from runs that kept
-        // every worker busy with its own proof: under `previous` each proof had all the threads,
-        // so its duration is not a loaded single-thread cost.
-        let refine = matches!(policy.name(), "dag" | "rayon" | "heft");
-        let mut phases = PhaseTimes::default();
-        for (i, t) in run.tasks.iter().enumerate() {
-            let d = t.end_s - t.start_s;
-            if refine {
-                if let Some(p) = prove_index.get(&i).map(|&j| &planned[j]) {
-                    self.costs.observe(p.kind, &p.shape, d);
-                }
-            }
-            match t.kind.as_str() {
-                "execute" => phases.execute_s += d,
-                "witness" => phases.witness_s += d,
-                "assemble" => phases.assemble_s += d,
-                _ => phases.prove_s += d,
-            }
-        }
-        let bundle = Arc::try_unwrap(bundle_out)
-            .ok()
-            .and_then(OnceLock::into_inner)
-            .ok_or_else(|| PipelineError::Run("the run finished without a bundle".into()))?;
+        let bundle = job.bundle(&run.outputs)?;
+        let prove_samples = job
+            .prove_tasks
+            .iter()
+            .map(|(&i, (kind, shape))| ProveSample {
+                kind: *kind,
+                shape: shape.clone(),
+                seconds: run.report.tasks[i].end_s - run.report.tasks[i].start_s,
+            })
+            .collect();
         Ok(ProveOutcome {
             bundle,
             wall_s,
-            phases,
+            phases: PhaseTimes::of(&run.report),
             lower_bound_s,
             lower_bound_naive_s,
             efficiency: if wall_s > 0.0 {
@@ -478,16 +427,23 @@ impl Prover {
             },
             peak_rss_bytes,
             plan_s,
-            run,
+            policy: policy.name().to_string(),
+            prove_samples,
+            run: run.report,
         })
     }
-}
 
-fn op_label(ids: &[String], i: usize) -> String {
-    if ids.len() == 1 {
-        ids[0].clone()
-    } else {
-        format!("{}#{}", ids[i], i + 1)
+    /// Refines the cost model's scheduling estimates from a run's proofs; returns how many it
+    /// used. Only runs that kept every worker busy with its own proof count: under `previous`
+    /// each proof had all the threads, so its duration is not a loaded single-thread cost.
+    pub fn learn_costs(&self, outcome: &ProveOutcome) -> usize {
+        if !matches!(outcome.policy.as_str(), "dag" | "rayon" | "heft") {
+            return 0;
+        }
+        for s in &outcome.prove_samples {
+            self.costs.observe(s.kind, &s.shape, s.seconds);
+        }
+        outcome.prove_samples.len()
     }
 }
 

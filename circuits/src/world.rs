@@ -76,13 +76,14 @@ pub enum ExecutionError {
 }
 
 /// The inputs of one sub-circuit instance, recorded during execution.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum SlotInput {
     /// Sign `msg` with `signer`'s key (witness generation does the signing).
     Signature {
         /// The signer's key.
         signer: SigningKey,
         /// Poseidon hash of the transaction's fields.
+        #[serde(with = "crate::codec::fp")]
         msg: Fp,
     },
     /// An account leaf update.
@@ -118,7 +119,7 @@ impl SlotInput {
 }
 
 /// One sub-circuit instance of an executed operation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
     /// Operation id (and position in a block, e.g. `erc20#3`).
     pub op: String,

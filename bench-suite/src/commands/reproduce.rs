@@ -126,7 +126,10 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
     eprintln!("keys ready ({keygen_s:.1} s of key generation, not counted in proving times)");
 
     let executor = measure::executor(&topology, threads)?;
-    measure::prove_once(&prover, &executor, &ops.operations[0].id, PolicyName::Dag)?;
+    // The warm-up run is the only one the cost model learns from: learning inside the timed
+    // rounds would let one round's noise steer the next round's priorities.
+    let warm_up = measure::prove_once(&prover, &executor, &ops.operations[0].id, PolicyName::Dag)?;
+    prover.learn_costs(&warm_up);
 
     let mut samples: BTreeMap<(String, PolicyName), Vec<f64>> = BTreeMap::new();
     let mut peak: BTreeMap<(String, PolicyName), u64> = BTreeMap::new();

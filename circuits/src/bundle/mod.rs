@@ -18,17 +18,21 @@
 //! Reading checks, in order: magic, version, checksum (so a flipped byte anywhere is caught before
 //! parsing), then every length against the bytes left (a truncated or inflated length is an error,
 //! never a panic or a huge allocation), canonical field encodings, and that the entries match the
-//! header. [`assemble_and_verify`] then checks the chain of state roots and batch-verifies the proofs.
+//! header. [`assemble`] builds a bundle from proved sub-circuits (checking the chain of state roots);
+//! [`assemble_and_verify`] checks a bundle someone gave us: keys, the same chain, and every proof.
 
-use crate::any::AnyCircuit;
-use crate::keys::KeyCache;
 use crate::kind::SubCircuitKind;
 use crate::Fp;
 use ff::PrimeField;
-use halo2_proofs::plonk::BatchVerifier;
-use pasta_curves::vesta;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+mod assemble;
+
+pub use assemble::{
+    assemble, assemble_and_verify, check_root_chain, state_transition, subproof_header, Statement,
+    VerifyReport,
+};
 
 /// First bytes of every bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKPARBND";
@@ -362,146 +366,6 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(
             self.take(4, what)?.try_into().expect("4 bytes"),
         ))
-    }
-}
-
-/// What [`assemble_and_verify`] checked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct VerifyReport {
-    /// Operation or block id.
-    pub id: String,
-    /// Sub-proofs verified.
-    pub subproofs: usize,
-    /// State transitions chained from the initial to the final root.
-    pub transitions: usize,
-    /// Batches verified (one per sub-circuit kind).
-    pub batches: usize,
-}
-
-/// Assembly: checks keys, the chain of state roots and every proof.
-///
-/// 1. Each sub-proof's `k` and verifying-key fingerprint must match this build's key for its
-///    sub-circuit (a bundle from a changed circuit is rejected, not half-verified).
-/// 2. The public inputs have the count the circuit exposes.
-/// 3. State roots chain: the first transition starts at `initial_root`, each transition's post-root is
-///    the next one's pre-root, the last ends at `final_root`.
-/// 4. The proofs of each sub-circuit kind are batch-verified with halo2's `BatchVerifier`; if a batch
-///    fails, its proofs are re-verified one by one and the first failing sub-proof is named.
-pub fn assemble_and_verify(bundle: &Bundle, keys: &KeyCache) -> Result<VerifyReport, BundleError> {
-    let reject = |msg: String| BundleError::Rejected(msg);
-    let header = &bundle.header;
-    let initial = fp_from_hex(&header.initial_root)
-        .ok_or_else(|| reject("initial_root is not a field element".into()))?;
-    let final_root = fp_from_hex(&header.final_root)
-        .ok_or_else(|| reject("final_root is not a field element".into()))?;
-    let mut kinds: Vec<SubCircuitKind> = bundle.proofs.iter().map(|p| p.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    for (i, (p, h)) in bundle.proofs.iter().zip(&header.subcircuits).enumerate() {
-        let key = keys
-            .get(p.kind, header.tree_depth)
-            .map_err(|e| reject(format!("sub-proof {i} ({}): {e}", p.label)))?;
-        if key.k != p.k {
-            return Err(reject(format!(
-                "sub-proof {i} ({}, {}): k={} but this build's {} has k={}",
-                p.label, p.kind, p.k, p.kind, key.k
-            )));
-        }
-        if key.fingerprint != h.vk_fingerprint {
-            return Err(reject(format!(
-                "sub-proof {i} ({}, {}): verifying-key fingerprint {} does not match this build's {}",
-                p.label, p.kind, h.vk_fingerprint, key.fingerprint
-            )));
-        }
-        let expected = key.public_input_lens.clone();
-        let found: Vec<usize> = p.public_inputs.iter().map(Vec::len).collect();
-        if found != expected {
-            return Err(reject(format!(
-                "sub-proof {i} ({}, {}): public inputs have shape {found:?}, expected {expected:?}",
-                p.label, p.kind
-            )));
-        }
-    }
-    let mut root = initial;
-    let mut transitions = 0;
-    for (i, p) in bundle.proofs.iter().enumerate() {
-        if let Some((pre, post)) = state_transition(p) {
-            if pre != root {
-                let expected = if transitions == 0 {
-                    "the initial root".to_string()
-                } else {
-                    "the previous transition's post-root".to_string()
-                };
-                return Err(reject(format!("state root chain broken at sub-proof {i} ({}): its pre-root {} is not {expected} {}", p.label, fp_to_hex(&pre), fp_to_hex(&root))));
-            }
-            root = post;
-            transitions += 1;
-        }
-    }
-    if root != final_root {
-        return Err(reject(format!(
-            "state root chain ends at {} but the header's final root is {}",
-            fp_to_hex(&root),
-            header.final_root
-        )));
-    }
-    for kind in &kinds {
-        let key = keys
-            .get(*kind, header.tree_depth)
-            .map_err(|e| reject(e.to_string()))?;
-        let mut batch = BatchVerifier::<vesta::Affine>::new();
-        let members: Vec<(usize, &SubProof)> = bundle
-            .proofs
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.kind == *kind)
-            .collect();
-        for (_, p) in &members {
-            batch.add_proof(vec![p.public_inputs.clone()], p.proof.clone());
-        }
-        if !batch.finalize(&key.params, key.pk.get_vk()) {
-            for (i, p) in &members {
-                if crate::proving::verify(&key.params, key.pk.get_vk(), &p.proof, &p.public_inputs)
-                    .is_err()
-                {
-                    return Err(reject(format!(
-                        "sub-proof {i} ({}, {}) does not verify",
-                        p.label, p.kind
-                    )));
-                }
-            }
-            return Err(reject(format!(
-                "the batch of {kind} proofs does not verify, though each proof alone does"
-            )));
-        }
-    }
-    Ok(VerifyReport {
-        id: header.id.clone(),
-        subproofs: bundle.proofs.len(),
-        transitions,
-        batches: kinds.len(),
-    })
-}
-
-/// `(pre, post)` roots of a state-changing sub-proof, read from its public inputs (both Merkle
-/// update circuits expose `[old_root, new_root, ...]` first).
-pub fn state_transition(p: &SubProof) -> Option<(Fp, Fp)> {
-    match p.kind {
-        SubCircuitKind::AccountUpdate | SubCircuitKind::StorageUpdate => {
-            let column = p.public_inputs.first()?;
-            Some((*column.first()?, *column.get(1)?))
-        }
-        _ => None,
-    }
-}
-
-/// Test and tooling helper: the sub-proof header for a proved circuit.
-pub fn subproof_header(label: &str, circuit: &AnyCircuit, fingerprint: &str) -> SubProofHeader {
-    SubProofHeader {
-        label: label.to_string(),
-        name: circuit.kind().name().to_string(),
-        k: circuit.k(),
-        vk_fingerprint: fingerprint.to_string(),
     }
 }
 

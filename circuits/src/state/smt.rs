@@ -84,21 +84,26 @@ pub enum SmtError {
 /// Everything a Merkle update circuit needs to prove `old_root → new_root` by replacing one
 /// leaf: the same path (index and siblings) authenticates the old leaf under the old root and
 /// the new leaf under the new root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MerkleUpdateWitness {
     /// Tree depth (= number of siblings).
     pub depth: usize,
     /// Leaf index; its binary digits are the path bits.
     pub index: u64,
     /// Leaf before the update.
+    #[serde(with = "crate::codec::fp")]
     pub old_leaf: Fp,
     /// Leaf after the update.
+    #[serde(with = "crate::codec::fp")]
     pub new_leaf: Fp,
     /// Sibling hashes from the leaf level (index 0) up to just below the root.
+    #[serde(with = "crate::codec::fp_vec")]
     pub siblings: Vec<Fp>,
     /// Root before the update.
+    #[serde(with = "crate::codec::fp")]
     pub old_root: Fp,
     /// Root after the update.
+    #[serde(with = "crate::codec::fp")]
     pub new_root: Fp,
 }
 

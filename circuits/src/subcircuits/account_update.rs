@@ -44,7 +44,7 @@ mod row {
 const _: () = assert!(row::INDEX == leaf_update::row::FIRST_LEAF_INPUT);
 
 /// Everything the prover knows about one account update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccountUpdateWitness {
     /// The tree update (index = account index, leaves = account leaves).
     pub update: MerkleUpdateWitness,

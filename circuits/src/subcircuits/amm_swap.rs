@@ -73,7 +73,7 @@ const FEE_BITS: usize = 14;
 const REM_BITS: usize = 80;
 
 /// The native inputs of one swap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AmmSwapWitness {
     /// Pool reserve of the token paid in.
     pub reserve_in: u64,

@@ -40,7 +40,7 @@ const K: u32 = 11;
 const VALUE_BITS: usize = 64;
 
 /// The native inputs of one transfer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BalanceWitness {
     /// Sender's balance before the transfer.
     pub sender_balance: u64,

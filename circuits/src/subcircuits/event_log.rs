@@ -51,11 +51,13 @@ pub const EVENT_FIELDS: usize = 1 + MAX_TOPICS + MAX_DATA;
 const TOPIC_WEIGHT: u64 = 16;
 
 /// A log event: topics and data words.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// Indexed topics (at most [`MAX_TOPICS`]).
+    #[serde(with = "crate::codec::fp_vec")]
     pub topics: Vec<Fp>,
     /// Data words (at most [`MAX_DATA`]).
+    #[serde(with = "crate::codec::fp_vec")]
     pub data: Vec<Fp>,
 }
 

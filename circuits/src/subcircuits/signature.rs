@@ -238,11 +238,13 @@ pub fn verify_signature(
 }
 
 /// The witness of one signature check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SignatureWitness {
     /// The signer's public key (public inputs 0 and 1).
+    #[serde(with = "crate::codec::point")]
     pub pk: pallas::Affine,
     /// The signed message (public input 2).
+    #[serde(with = "crate::codec::fp")]
     pub msg: Fp,
     /// The signature (private).
     pub signature: Signature,

@@ -54,13 +54,15 @@ mod row {
 const _: () = assert!(row::CONTRACT == leaf_update::row::FIRST_LEAF_INPUT);
 
 /// Everything the prover knows about one storage write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StorageUpdateWitness {
     /// The tree update (index = storage index of the slot key, leaves = old and new value).
     pub update: MerkleUpdateWitness,
     /// The contract's identifier.
+    #[serde(with = "crate::codec::fp")]
     pub contract: Fp,
     /// The slot within the contract.
+    #[serde(with = "crate::codec::fp")]
     pub slot_index: Fp,
 }
 

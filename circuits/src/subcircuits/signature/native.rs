@@ -54,8 +54,9 @@ pub fn challenge(r: &pallas::Affine, pk: &PublicKey, msg: Fp) -> Fp {
 }
 
 /// A Schnorr signing key: a non-zero Pallas scalar. `Debug` does not print it.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct SigningKey {
+    #[serde(with = "crate::codec::scalar")]
     sk: pallas::Scalar,
 }
 
@@ -160,11 +161,13 @@ impl PublicKey {
 }
 
 /// A Schnorr signature `(R, s)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Signature {
     /// The nonce commitment `R = [k]G`.
+    #[serde(with = "crate::codec::point")]
     pub r: pallas::Affine,
     /// The response `s = k + c·sk`.
+    #[serde(with = "crate::codec::scalar")]
     pub s: pallas::Scalar,
 }
 
