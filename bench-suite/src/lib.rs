@@ -12,6 +12,7 @@
 //! - [`commands`]: one module per subcommand, and the dispatcher that maps outcomes and errors
 //!   to exit codes;
 //! - [`data`]: where the datasets folder is found (`--data`, `./datasets`, the workspace's).
+//! - [`sizing`]: simulated fleet sizing (proving time of a job on W workers × P threads).
 //!
 //! The benches (`benches/operations.rs`) link against this library so that the numbers they
 //! produce and the numbers the report reads share one definition.
@@ -23,3 +24,4 @@ pub mod data;
 pub mod gate;
 pub mod measure;
 pub mod report;
+pub mod sizing;
