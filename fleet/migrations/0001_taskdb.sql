@@ -251,6 +251,24 @@ BEGIN
     RETURN n;
 END $$;
 
+-- Renews the worker's row and the leases of the listed attempts only: the ones its lanes
+-- are actually running. A task the worker claimed but lost track of (the claim committed
+-- while the connection died) is not renewed, so it expires and is re-run.
+CREATE FUNCTION fleet_heartbeat_tasks(p_worker text, p_lease interval, p_jobs bigint[],
+                                      p_idx integer[], p_attempts integer[]) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    UPDATE workers SET last_heartbeat = clock_timestamp() WHERE name = p_worker;
+    UPDATE tasks t SET lease_expires = clock_timestamp() + p_lease
+      FROM unnest(p_jobs, p_idx, p_attempts) AS f(job, idx, attempt)
+     WHERE t.job = f.job AND t.idx = f.idx AND t.attempt = f.attempt
+       AND t.state = 'running' AND t.lease_owner = p_worker;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
 -- Gives back a worker's running tasks (ready again, no loss counted). Returns how many.
 CREATE FUNCTION fleet_release(p_worker text) RETURNS integer
 LANGUAGE plpgsql AS $$

@@ -359,6 +359,29 @@ impl TaskDb {
         Ok(n as u32)
     }
 
+    /// Renews `worker`'s row and the leases of exactly these attempts `(job, task, attempt)`
+    /// (the ones its lanes are running). The worker uses this rather than
+    /// [`TaskDb::heartbeat`], so a task it claimed but lost track of (its connection died
+    /// mid-claim) is not kept alive forever but expires and re-runs.
+    pub fn heartbeat_tasks(
+        &mut self,
+        worker: &str,
+        lease: Duration,
+        attempts: &[(JobId, usize, i32)],
+    ) -> Result<u32, FleetError> {
+        let jobs: Vec<i64> = attempts.iter().map(|a| a.0 .0).collect();
+        let idx: Vec<i32> = attempts.iter().map(|a| a.1 as i32).collect();
+        let att: Vec<i32> = attempts.iter().map(|a| a.2).collect();
+        let n: i32 = self
+            .client
+            .query_one(
+                "SELECT fleet_heartbeat_tasks($1, make_interval(secs => $2), $3, $4, $5)",
+                &[&worker, &lease.as_secs_f64(), &jobs, &idx, &att],
+            )?
+            .get(0);
+        Ok(n as u32)
+    }
+
     /// Gives back `worker`'s running tasks: ready again, no loss counted; their attempts'
     /// late completions are fenced. Returns how many.
     pub fn release(&mut self, worker: &str) -> Result<u32, FleetError> {

@@ -39,7 +39,7 @@ pub enum FleetError {
     #[error("not a fleet task database: {0}")]
     ForeignSchema(String),
     /// A statement failed (connection lost, constraint, …).
-    #[error("task database error: {0}")]
+    #[error("task database error: {}", crate::db::error_chain(.0))]
     Db(#[from] postgres::Error),
     /// The job spec is not runnable (cycle, duplicate name, bad cost, unknown task index).
     #[error("invalid job: {0}")]

@@ -34,6 +34,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{ClaimedTask, TaskDb};
 use crate::error::FleetError;
+use crate::JobId;
+
+/// The attempts this worker's lanes are running: what the heartbeat renews.
+type InFlight = Arc<parking_lot::Mutex<Vec<(JobId, usize, i32)>>>;
 
 /// Default lease: 30 s. A heartbeat renews it every 10 s, so a worker must miss three
 /// heartbeats (a long GC-free stall, a network partition) before its tasks are re-run, while a
@@ -180,6 +184,7 @@ struct Lane {
     handler: Arc<dyn TaskHandler>,
     stop: StopSignal,
     stats: Arc<Stats>,
+    in_flight: InFlight,
     index: usize,
     db: Option<TaskDb>,
     backoff: Duration,
@@ -262,6 +267,13 @@ impl Lane {
     }
 
     fn execute(&mut self, task: ClaimedTask) {
+        let key = (task.job, task.index, task.attempt);
+        self.in_flight.lock().push(key);
+        self.run_and_report(task);
+        self.in_flight.lock().retain(|k| *k != key);
+    }
+
+    fn run_and_report(&mut self, task: ClaimedTask) {
         let deps: Vec<&[u8]> = task.deps.iter().map(Vec::as_slice).collect();
         let input = TaskInput {
             name: &task.name,
@@ -360,12 +372,14 @@ pub fn run(
     })
     .map_err(|e| FleetError::Executor(e.to_string()))?;
     let stats = Arc::new(Stats::default());
+    let in_flight = InFlight::default();
     let finished = Arc::new(AtomicBool::new(false));
     let heartbeat = {
         let (config, stop, finished) = (config.clone(), stop.clone(), Arc::clone(&finished));
+        let in_flight = Arc::clone(&in_flight);
         thread::Builder::new()
             .name("fleet-heartbeat".into())
-            .spawn(move || heartbeat_loop(&config, &stop, &finished))
+            .spawn(move || heartbeat_loop(&config, &stop, &finished, &in_flight))
             .map_err(|e| FleetError::Executor(format!("cannot start the heartbeat: {e}")))?
     };
     let mut graph = TaskGraph::with_capacity(threads, 0);
@@ -375,6 +389,7 @@ pub fn run(
             handler: Arc::clone(&handler),
             stop: stop.clone(),
             stats: Arc::clone(&stats),
+            in_flight: Arc::clone(&in_flight),
             index,
             db: None,
             backoff: MIN_BACKOFF,
@@ -415,13 +430,13 @@ pub fn run(
         }
     }
     finished.store(true, Ordering::SeqCst);
-    if db.is_closed() {
-        if let Ok(fresh) = TaskDb::connect(&config.url) {
-            db = fresh;
+    // The startup connection may have died since (a PostgreSQL restart): one fresh try.
+    if db.worker_stopped(&config.name).is_err() {
+        if let Err(e) =
+            TaskDb::connect(&config.url).and_then(|mut fresh| fresh.worker_stopped(&config.name))
+        {
+            log::warn!("{}: cannot mark the worker stopped: {e}", config.name);
         }
-    }
-    if let Err(e) = db.worker_stopped(&config.name) {
-        log::warn!("{}: cannot mark the worker stopped: {e}", config.name);
     }
     if released == 0 {
         let _ = heartbeat.join();
@@ -454,7 +469,12 @@ fn release_now(db: &mut TaskDb, config: &WorkerConfig) -> u64 {
     0
 }
 
-fn heartbeat_loop(config: &WorkerConfig, stop: &StopSignal, finished: &AtomicBool) {
+fn heartbeat_loop(
+    config: &WorkerConfig,
+    stop: &StopSignal,
+    finished: &AtomicBool,
+    in_flight: &InFlight,
+) {
     let every = (config.lease / 3).max(Duration::from_millis(10));
     let mut db: Option<TaskDb> = None;
     let mut next = Instant::now() + every;
@@ -468,7 +488,8 @@ fn heartbeat_loop(config: &WorkerConfig, stop: &StopSignal, finished: &AtomicBoo
             db = TaskDb::connect(&config.url).ok();
         }
         if let Some(d) = db.as_mut() {
-            if let Err(e) = d.heartbeat(&config.name, config.lease) {
+            let attempts = in_flight.lock().clone();
+            if let Err(e) = d.heartbeat_tasks(&config.name, config.lease, &attempts) {
                 log::warn!("{}: heartbeat failed: {e}", config.name);
                 db = None;
             }

@@ -10,7 +10,25 @@ use std::time::Duration;
 use fleet::synthetic::{SyntheticHandler, CRASH_ENV};
 use fleet::worker::{self, install_signal_handlers, StopSignal, WorkerConfig};
 
+/// Log lines to stderr, prefixed with the level (no extra dependency for a test binary).
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Info
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("[{}] {}", record.level(), record.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() {
+    if log::set_logger(&StderrLog).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
     let mut args = std::env::args().skip(1);
     let mut config = WorkerConfig::new(String::new());
     while let Some(flag) = args.next() {

@@ -49,7 +49,13 @@ impl Workers {
             .args(["--lease-ms", &self.lease_ms.to_string(), "--poll-ms", "200"])
             .env(fleet::synthetic::CRASH_ENV, self.crash.to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(match std::env::var_os("FLEET_WORKER_LOGS") {
+                Some(dir) => Stdio::from(
+                    std::fs::File::create(std::path::Path::new(&dir).join(format!("{name}.log")))
+                        .expect("worker log file"),
+                ),
+                None => Stdio::null(),
+            })
             .spawn()
             .expect("spawn the synthetic worker");
         self.children.push((name.clone(), child));
