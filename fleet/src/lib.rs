@@ -48,7 +48,7 @@
 //! - [`worker`]: the worker process loop and stop handling;
 //! - [`pgserver`]: a throwaway PostgreSQL server for tests and local runs;
 //! - [`synthetic`]: a synthetic task handler for tests and benchmarks;
-//! - [`error`]: [`FleetError`].
+//! - [`error`]: the error type, [`FleetError`].
 #![deny(missing_docs)]
 
 pub mod db;
