@@ -46,6 +46,10 @@ pub enum Command {
     /// How far the gated ratios move between runs of an unchanged tree, and which slowdown
     /// given limits always catch: the evidence for choosing the gate's limits.
     Spread(SpreadArgs),
+    /// Run a fleet worker: claim proving tasks from the task database until stopped.
+    Worker(WorkerArgs),
+    /// List the task database's jobs and, per task, state, worker, attempts and timings.
+    Jobs(JobsArgs),
 }
 
 /// A scheduling policy for proving an operation's sub-circuits.
@@ -141,6 +145,52 @@ pub struct ProveArgs {
     /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Prove on a fleet: submit the job to this task database (PostgreSQL URL, or
+    /// `$ZKPAR_DB`) and wait for `zkpar worker`s to run it. Without it, proving is local.
+    #[arg(long, value_name = "URL", env = "ZKPAR_DB")]
+    pub db: Option<String>,
+    /// With --db: write the fleet run's Gantt chart (SVG, one lane group per worker) here.
+    #[arg(long, value_name = "FILE", requires = "db")]
+    pub gantt: Option<PathBuf>,
+    /// With --db: give up after this many seconds (default: wait as long as the job runs).
+    #[arg(long, value_name = "SECS", requires = "db")]
+    pub timeout_secs: Option<u64>,
+}
+
+/// `zkpar worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Task database (PostgreSQL URL), or `$ZKPAR_DB`.
+    #[arg(long, value_name = "URL", env = "ZKPAR_DB")]
+    pub db: String,
+    /// Tasks run at once (threads of the worker's local executor; default 1).
+    #[arg(long, value_name = "N", value_parser = parse_threads, default_value_t = 1)]
+    pub threads: usize,
+    /// Worker name, unique in the fleet (default: `hostname-pid`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Lease of a claimed task in seconds: a task whose worker stops heartbeating for this
+    /// long is run again elsewhere.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lease_secs: u64,
+    /// Datasets folder: keys for its operations are generated before the first claim
+    /// (default: `./datasets`, else the workspace's; without one, keys are made on first use).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// `zkpar jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Task database (PostgreSQL URL), or `$ZKPAR_DB`.
+    #[arg(long, value_name = "URL", env = "ZKPAR_DB")]
+    pub db: String,
+    /// Only this job, with its tasks.
+    #[arg(long, value_name = "ID")]
+    pub job: Option<i64>,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `zkpar verify`.

@@ -22,8 +22,10 @@
 
 pub mod calibrate;
 pub mod gate;
+pub mod jobs;
 pub mod ops;
 pub mod prove;
+pub mod prove_fleet;
 pub mod report;
 pub mod reproduce;
 pub mod scale;
@@ -31,6 +33,7 @@ pub mod spread;
 pub mod stg;
 pub mod topology;
 pub mod verify;
+pub mod worker;
 
 use std::fmt::Write as _;
 
@@ -85,6 +88,8 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Reproduce(args) => reproduce::run(args),
         Command::Scale(args) => scale::run(args),
         Command::Spread(args) => spread::run(args),
+        Command::Worker(args) => worker::run(args),
+        Command::Jobs(args) => jobs::run(args),
     }
 }
 
@@ -97,10 +102,29 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         } else if let Some(e) = cause.downcast_ref::<ChartError>() {
             matches!(e, ChartError::Empty { .. } | ChartError::BadInput { .. })
         } else if let Some(e) = cause.downcast_ref::<circuits::pipeline::PipelineError>() {
+            use circuits::pipeline::PipelineError;
+            use scheduler::executor::RunError;
+            match e {
+                PipelineError::Spec(_) | PipelineError::Execution(_) => true,
+                // Native execution runs inside the job: an operation that cannot execute on the
+                // genesis state fails the `execute` task, and that is the input's fault.
+                PipelineError::Run(RunError::TaskFailed {
+                    task,
+                    panicked: false,
+                    ..
+                }) => task == circuits::tasks::EXECUTE,
+                _ => false,
+            }
+        } else if let Some(e) = cause.downcast_ref::<fleet::FleetError>() {
+            // A database that cannot be reached or used as given is the input's fault (the URL
+            // or the server named by it); a job that failed is not.
             matches!(
                 e,
-                circuits::pipeline::PipelineError::Spec(_)
-                    | circuits::pipeline::PipelineError::Execution(_)
+                fleet::FleetError::MalformedUrl { .. }
+                    | fleet::FleetError::Unreachable { .. }
+                    | fleet::FleetError::SchemaTooNew { .. }
+                    | fleet::FleetError::ForeignSchema(_)
+                    | fleet::FleetError::UnknownJob(_)
             )
         } else {
             cause.is::<SizeError>()

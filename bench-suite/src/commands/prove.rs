@@ -15,6 +15,9 @@
 //! The bundle goes to `--out` (default `<id>.bundle`), the Chrome trace of the run to `--trace`.
 //! `--json` prints one JSON object on stdout; progress goes to stderr, drawn only on a terminal.
 //!
+//! With `--db URL` (or `$ZKPAR_DB`) the same job runs on a fleet instead (see
+//! [`super::prove_fleet`]).
+//!
 //! Exit codes: 2 for an unknown operation, a malformed operations or block file, or an operation
 //! that cannot execute on the genesis state; 1 when key generation, proving or writing fails.
 
@@ -68,6 +71,10 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{id}.bundle")));
 
+    if let Some(url) = &args.db {
+        let prover = Prover::new(ops, CostModel::from_default_file());
+        return super::prove_fleet::run(args, url, &prover, &target, &out);
+    }
     let topology = Topology::detect();
     if let Some(n) = args.threads.filter(|&n| n > topology.num_cpus()) {
         log::warn!(
