@@ -137,13 +137,17 @@ BEGIN
     RETURN n;
 END $$;
 
--- Claims the highest-priority ready task of any running job for (worker, lane).
+-- Claims the highest-priority ready task of any running job for (worker, lane), and returns
+-- it with its predecessors' names and outputs in ordinal order (an output may be NULL: the
+-- caller must treat that as an error, never as an empty payload).
 CREATE FUNCTION fleet_claim(p_worker text, p_lane integer, p_lease interval)
-RETURNS TABLE (job bigint, idx integer, attempt integer, name text, kind text, input bytea)
+RETURNS TABLE (job bigint, idx integer, attempt integer, name text, kind text, input bytea,
+               dep_names text[], dep_outputs bytea[])
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     c record;
+    a integer;
 BEGIN
     PERFORM fleet_reap();
     SELECT tk.job, tk.idx INTO c FROM tasks tk
@@ -153,16 +157,23 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    RETURN QUERY
     UPDATE tasks tk
        SET state = 'running', attempt = tk.attempt + 1, lease_owner = p_worker, lane = p_lane,
            lease_expires = clock_timestamp() + p_lease, started = clock_timestamp(),
            finished = NULL
      WHERE tk.job = c.job AND tk.idx = c.idx
-    RETURNING tk.job, tk.idx, tk.attempt, tk.name, tk.kind, tk.input;
+    RETURNING tk.attempt INTO a;
     INSERT INTO task_events (job, idx, attempt, worker, event)
-         SELECT c.job, c.idx, tk.attempt, p_worker, 'claimed' FROM tasks tk
-          WHERE tk.job = c.job AND tk.idx = c.idx;
+         VALUES (c.job, c.idx, a, p_worker, 'claimed');
+    RETURN QUERY
+    SELECT tk.job, tk.idx, tk.attempt, tk.name, tk.kind, tk.input,
+           coalesce(p.names, '{}'::text[]), coalesce(p.outputs, '{}'::bytea[])
+      FROM tasks tk,
+           LATERAL (SELECT array_agg(pt.name ORDER BY d.ordinal) AS names,
+                           array_agg(pt.output ORDER BY d.ordinal) AS outputs
+                      FROM deps d JOIN tasks pt ON pt.job = d.job AND pt.idx = d.before
+                     WHERE d.job = c.job AND d.after = c.idx) p
+     WHERE tk.job = c.job AND tk.idx = c.idx;
 END $$;
 
 -- Records attempt p_attempt's output. Fenced: only a running task whose attempt matches, in a

@@ -229,7 +229,8 @@ impl TaskDb {
     }
 
     /// Claims the highest-priority ready task of any running job for lane `lane` of `worker`,
-    /// with a lease of `lease`; reaps expired leases first. `None` when nothing is ready.
+    /// with a lease of `lease`; reaps expired leases first. `None` when nothing is ready. One
+    /// statement, one round trip: the predecessors' outputs come with the claim.
     ///
     /// A predecessor without an output is an error ([`FleetError::MissingOutput`]), never an
     /// empty payload; the claimed attempt is then recorded as failed (so it is retried, and
@@ -241,34 +242,30 @@ impl TaskDb {
         lease: Duration,
     ) -> Result<Option<ClaimedTask>, FleetError> {
         let row = self.client.query_opt(
-            "SELECT job, idx, attempt, name, kind, input \
+            "SELECT job, idx, attempt, name, kind, input, dep_names, dep_outputs \
                FROM fleet_claim($1, $2, make_interval(secs => $3))",
             &[&worker, &(lane as i32), &lease.as_secs_f64()],
         )?;
         let Some(row) = row else { return Ok(None) };
-        let (job, index): (i64, i32) = (row.get(0), row.get(1));
+        let names: Vec<String> = row.get(6);
+        let outputs: Vec<Option<Vec<u8>>> = row.get(7);
         let mut task = ClaimedTask {
-            job: JobId(job),
-            index: index as usize,
+            job: JobId(row.get(0)),
+            index: row.get::<_, i32>(1) as usize,
             attempt: row.get(2),
             name: row.get(3),
             kind: row.get(4),
             input: row.get(5),
-            deps: Vec::new(),
+            deps: Vec::with_capacity(outputs.len()),
         };
-        let rows = self.client.query(
-            "SELECT p.name, p.output FROM deps d JOIN tasks p ON p.job = d.job AND p.idx = d.before \
-              WHERE d.job = $1 AND d.after = $2 ORDER BY d.ordinal",
-            &[&job, &index],
-        )?;
-        for row in rows {
-            match row.get::<_, Option<Vec<u8>>>(1) {
+        for (predecessor, output) in names.into_iter().zip(outputs) {
+            match output {
                 Some(output) => task.deps.push(output),
                 None => {
                     let err = FleetError::MissingOutput {
                         job: task.job,
                         task: task.name.clone(),
-                        predecessor: row.get(0),
+                        predecessor,
                     };
                     self.fail(task.job, task.index, task.attempt, worker, &err.to_string())?;
                     return Err(err);
