@@ -40,6 +40,41 @@
 //! Every timestamp comes from the server's `clock_timestamp()`, so traces from many machines
 //! share one clock ([`TaskDb::run_report`]).
 //!
+//! # Example
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use fleet::synthetic::{encode_input, SyntheticHandler};
+//! use fleet::worker::{self, StopSignal, WorkerConfig};
+//! use fleet::{PgServer, SubmitOptions, TaskDb, WaitOptions};
+//! use scheduler::graph::Cost;
+//! use scheduler::spec::JobSpec;
+//!
+//! let server = PgServer::start()?; // or any PostgreSQL URL
+//! let mut db = TaskDb::open(&server.url())?; // connect, check the schema, migrate
+//! let mut job = JobSpec::new("demo");
+//! let a = job.add_task("a", "synth", Cost::secs(0.01), encode_input(10_000, 1));
+//! let b = job.add_task("b", "synth", Cost::secs(0.01), encode_input(10_000, 2));
+//! job.add_dependency(a, b)?;
+//! let id = db.submit(&job, &SubmitOptions::default())?;
+//!
+//! // Normally another process (`zkpar worker`); here a thread.
+//! let stop = StopSignal::new();
+//! let mut config = WorkerConfig::new(server.url());
+//! config.threads = 2;
+//! let worker = {
+//!     let stop = stop.clone();
+//!     std::thread::spawn(move || worker::run(config, Arc::new(SyntheticHandler::default()), &stop))
+//! };
+//! let outcome = db.wait(id, &WaitOptions::default(), &mut |s| eprintln!("{:?}", s.counts))?;
+//! assert_eq!(outcome.outputs.len(), 2);
+//! stop.request(); // drain and return
+//! worker.join().expect("worker thread")?;
+//! let trace = scheduler::trace::chrome_trace(&db.run_report(id)?);
+//! # let _ = trace;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Modules
 //! - [`schema`]: embedded, versioned migrations;
 //! - [`db`]: connecting, submitting and the state transitions;

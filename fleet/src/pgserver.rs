@@ -40,11 +40,23 @@ fn err(message: impl Into<String>) -> FleetError {
     FleetError::PgServer(message.into())
 }
 
-/// The directory holding `initdb`, `pg_ctl` and `postgres`.
+/// The directory holding `initdb`, `pg_ctl` and `postgres`: `$ZKPAR_PG_BIN`, else
+/// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin`.
 pub fn find_pg_bin() -> Result<PathBuf, FleetError> {
+    locate_pg_bin(
+        std::env::var_os("ZKPAR_PG_BIN").map(PathBuf::from),
+        "pg_config",
+        Path::new("/usr/lib/postgresql"),
+    )
+}
+
+fn locate_pg_bin(
+    env: Option<PathBuf>,
+    pg_config: &str,
+    versions_root: &Path,
+) -> Result<PathBuf, FleetError> {
     let has = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(dir) = std::env::var_os("ZKPAR_PG_BIN") {
-        let dir = PathBuf::from(dir);
+    if let Some(dir) = env {
         return if has(&dir) {
             Ok(dir)
         } else {
@@ -54,13 +66,13 @@ pub fn find_pg_bin() -> Result<PathBuf, FleetError> {
             )))
         };
     }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+    if let Ok(out) = Command::new(pg_config).arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && has(&dir) {
             return Ok(dir);
         }
     }
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(versions_root)
         .into_iter()
         .flatten()
         .flatten()
@@ -257,5 +269,39 @@ impl Drop for PgServer {
         if let Err(e) = self.stop() {
             log::warn!("{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binaries_say_how_to_install_them() {
+        let empty = tempfile::tempdir().unwrap();
+        let e = locate_pg_bin(None, "/nonexistent/pg_config", empty.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("apt-get install postgresql"), "{e}");
+        let e = locate_pg_bin(Some(empty.path().into()), "pg_config", empty.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ZKPAR_PG_BIN=") && e.contains("no initdb"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_newest_version_directory_wins() {
+        let root = tempfile::tempdir().unwrap();
+        for v in ["9", "15", "13"] {
+            let bin = root.path().join(v).join("bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            std::fs::write(bin.join("initdb"), "").unwrap();
+            std::fs::write(bin.join("pg_ctl"), "").unwrap();
+        }
+        let found = locate_pg_bin(None, "/nonexistent/pg_config", root.path()).unwrap();
+        assert_eq!(found, root.path().join("15").join("bin"));
     }
 }

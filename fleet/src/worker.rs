@@ -14,6 +14,10 @@
 //!    lost, reconnect with bounded backoff and retry the report for up to one lease; after
 //!    that the result is dropped (logged) and the task re-runs once its lease expires.
 //!
+//! The lane tasks are exactly as many as the executor's threads and all start at once, so no
+//! lane task is left queued for a handler's rayon join to steal (a stolen lane would never
+//! return to the handler that stole it).
+//!
 //! Stopping ([`StopSignal`]): the first request stops claiming; in-flight tasks finish and are
 //! reported, the worker is marked stopped and [`run`] returns. A second request releases the
 //! in-flight tasks in the database (ready again, no loss counted) and returns at once; the

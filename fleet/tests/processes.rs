@@ -210,6 +210,18 @@ fn stress_20000_tasks_four_crashing_workers() {
         check_outputs(&wait_done(&mut db, id, Duration::from_secs(10)), job);
     }
     check_exactly_once_and_ordering(&mut db);
+    let report = db.run_report(ids[0]).unwrap();
+    assert_eq!(report.tasks.len(), 5000);
+    assert!(
+        report.domains >= 4,
+        "one lane group per worker process: {}",
+        report.domains
+    );
+    assert!(report.tasks.iter().all(|t| t.worker < report.workers));
+    assert!(report
+        .worker_stats
+        .iter()
+        .all(|w| w.worker < report.workers));
     let lost = scalar(
         &mut db,
         "SELECT count(*) FROM task_events WHERE event = 'lost'",
