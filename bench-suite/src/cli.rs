@@ -50,6 +50,9 @@ pub enum Command {
     Worker(WorkerArgs),
     /// List the task database's jobs and, per task, state, worker, attempts and timings.
     Jobs(JobsArgs),
+    /// Measure the fleet on this machine (queue, local vs 1 and 2 workers, simulator check)
+    /// and write the simulated sizing curve.
+    FleetReport(FleetReportArgs),
 }
 
 /// A scheduling policy for proving an operation's sub-circuits.
@@ -175,6 +178,43 @@ pub struct WorkerArgs {
     pub lease_secs: u64,
     /// Datasets folder: keys for its operations are generated before the first claim
     /// (default: `./datasets`, else the workspace's; without one, keys are made on first use).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// `zkpar fleet-report`.
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "reports/fleet")]
+    pub out: PathBuf,
+    /// Operations to prove locally and on the fleet.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', default_values_t = ["erc20".to_string(), "defi".to_string()])]
+    pub ops: Vec<String>,
+    /// Block files to prove locally and on the fleet.
+    #[arg(
+        long = "block",
+        value_name = "FILE",
+        default_value = "datasets/blocks/small.json"
+    )]
+    pub blocks: Vec<PathBuf>,
+    /// Block whose simulated sizing curve is written.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "datasets/blocks/mainnet-mix.json"
+    )]
+    pub sizing_block: PathBuf,
+    /// Threads per worker in the sizing curve.
+    #[arg(long, value_name = "P", default_value_t = 16, value_parser = parse_threads)]
+    pub sizing_threads: usize,
+    /// Threads of the local run (and of the loaded calibration).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = parse_threads)]
+    pub threads: usize,
+    /// Use this task database instead of a throwaway server (it must be empty of other work).
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }

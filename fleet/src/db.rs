@@ -115,7 +115,7 @@ impl TaskDb {
     /// [`TaskDb::migrate`] (or use [`TaskDb::open`]) before using it.
     pub fn connect(url: &str) -> Result<TaskDb, FleetError> {
         let mut client = connect_client(url)?;
-        schema::check_version(&mut client)?;
+        schema::check_version_settled(&mut client)?;
         Ok(TaskDb { client })
     }
 

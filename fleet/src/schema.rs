@@ -71,6 +71,19 @@ pub fn check_version(client: &mut impl GenericClient) -> Result<i32, FleetError>
     Ok(found)
 }
 
+/// [`check_version`] under the migration lock, shared: a migration committing meanwhile could
+/// otherwise show its tables before its version row, and a fleet database would look foreign.
+pub fn check_version_settled(client: &mut Client) -> Result<i32, FleetError> {
+    let mut tx = client.transaction()?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock_shared($1)",
+        &[&MIGRATION_LOCK],
+    )?;
+    let found = check_version(&mut tx)?;
+    tx.commit()?;
+    Ok(found)
+}
+
 /// Applies every missing migration in one transaction under an advisory lock. Returns the
 /// versions it applied (empty when already up to date).
 pub fn migrate(client: &mut Client) -> Result<Vec<i32>, FleetError> {

@@ -21,6 +21,7 @@
 //!    (`log` macros, shown with `RUST_LOG`).
 
 pub mod calibrate;
+pub mod fleet_report;
 pub mod gate;
 pub mod jobs;
 pub mod ops;
@@ -90,6 +91,7 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Spread(args) => spread::run(args),
         Command::Worker(args) => worker::run(args),
         Command::Jobs(args) => jobs::run(args),
+        Command::FleetReport(args) => fleet_report::run(args),
     }
 }
 
