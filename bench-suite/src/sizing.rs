@@ -441,7 +441,7 @@ fn fmt_s(s: f64) -> String {
 /// The rate as written in tables: a number or `unlimited`.
 fn fmt_rate(rate: f64) -> String {
     if rate.is_finite() {
-        format!("{rate} tasks/s")
+        format!("{rate:.0} tasks/s")
     } else {
         "unlimited".into()
     }

@@ -24,8 +24,15 @@ const MIGRATION_LOCK: i64 = 0x7a6b_7061_7266_6c74; // "zkparflt"
 /// Errors with [`FleetError::ForeignSchema`] when fleet's tables exist without a version
 /// record, or the version table is damaged.
 pub fn current_version(client: &mut impl GenericClient) -> Result<i32, FleetError> {
+    // A plain catalog query (an MVCC snapshot of pg_class), not `to_regclass`: the latter reads
+    // the backend's relation cache, which can still hold "no such table" from before another
+    // process's migration committed, while the query below would already see its tables.
     let has_version: bool = client
-        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relname = 'schema_version')",
+            &[],
+        )?
         .get(0);
     if !has_version {
         let foreign: Option<String> = client

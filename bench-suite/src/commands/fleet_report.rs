@@ -46,6 +46,9 @@ use crate::sizing::{self, FleetModel};
 const THROUGHPUT_TASKS: usize = 4_000;
 /// Empty tasks for the one-lane overhead measurement.
 const OVERHEAD_TASKS: usize = 1_000;
+/// Lease of the report's workers, seconds: short, so the recovery measurement (a killed
+/// worker's task waits out its lease) takes seconds, yet far above a heartbeat's period.
+const LEASE_S: u64 = 5;
 
 /// One target's measurements.
 #[derive(Debug, Serialize)]
@@ -77,6 +80,24 @@ struct FleetFigures {
     queue_overhead_ms: f64,
     mean_prove_s: f64,
     targets: Vec<TargetFigures>,
+    recovery: Recovery,
+}
+
+/// A worker killed (SIGKILL) while it holds a prove task; the other finishes the job.
+#[derive(Debug, Serialize)]
+struct Recovery {
+    target: String,
+    lease_s: u64,
+    killed_task: String,
+    /// Seconds from the kill to the finished job.
+    kill_to_done_s: f64,
+    /// Seconds from submission to the finished job.
+    total_s: f64,
+    /// The same job on two healthy workers, earlier in this run.
+    healthy_s: f64,
+    /// Attempts and losses of the killed task afterwards.
+    attempts: i32,
+    losses: i32,
 }
 
 struct Empty;
@@ -133,6 +154,7 @@ impl Fleet {
         let name = format!("fleet-report-w{}", self.0.len() + 1);
         let child = Command::new(std::env::current_exe()?)
             .args(["worker", "--db", url, "--threads", "1", "--name", &name])
+            .args(["--lease-secs", &LEASE_S.to_string()])
             .arg("--data")
             .arg(data)
             .env("RUST_LOG", "warn")
@@ -309,6 +331,15 @@ pub fn run(args: &FleetReportArgs) -> anyhow::Result<Outcome> {
             });
         }
     }
+    let recovery = measure_recovery(&mut fleet, &mut db, &prover, &targets[0], &figures[0])?;
+    eprintln!(
+        "  recovery: {} killed during {}, job done {:.2} s later ({:.2} s in all, {:.2} s healthy)",
+        "fleet-report-w1",
+        recovery.killed_task,
+        recovery.kill_to_done_s,
+        recovery.total_s,
+        recovery.healthy_s
+    );
     drop(fleet);
 
     let mean_prove_s = prove_samples.iter().sum::<f64>() / prove_samples.len().max(1) as f64;
@@ -341,6 +372,7 @@ pub fn run(args: &FleetReportArgs) -> anyhow::Result<Outcome> {
         queue_overhead_ms: overhead_s * 1e3,
         mean_prove_s,
         targets: figures,
+        recovery,
     };
     write(
         &args.out.join("fleet.json"),
@@ -353,6 +385,61 @@ pub fn run(args: &FleetReportArgs) -> anyhow::Result<Outcome> {
         started.elapsed().as_secs_f64()
     );
     Ok(Outcome::Success)
+}
+
+/// Submits `target` to the two-worker fleet, kills the first worker (SIGKILL) as soon as it
+/// holds a prove task, and times how long the job takes to finish without it.
+fn measure_recovery(
+    fleet: &mut Fleet,
+    db: &mut TaskDb,
+    prover: &Prover,
+    target: &Target,
+    healthy: &TargetFigures,
+) -> anyhow::Result<Recovery> {
+    let job = prover.job(target, "fleet", 1)?;
+    let submitted = Instant::now();
+    let id = db.submit(&job.spec, &SubmitOptions::default())?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let killed = loop {
+        let tasks = db.tasks(id)?;
+        if let Some(t) = tasks.iter().find(|t| {
+            t.state == fleet::TaskState::Running
+                && t.worker.as_deref() == Some("fleet-report-w1")
+                && t.name.starts_with("prove ")
+        }) {
+            break t.index;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "worker 1 never held a prove task of {}",
+            target.id()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    fleet.0[0].kill().context("killing worker 1")?;
+    let killed_at = Instant::now();
+    let options = WaitOptions {
+        outputs: OutputSelection::Nothing,
+        ..WaitOptions::default()
+    };
+    db.wait(id, &options, &mut |_| {})?;
+    let kill_to_done_s = killed_at.elapsed().as_secs_f64();
+    let row = db.tasks(id)?.swap_remove(killed);
+    Ok(Recovery {
+        target: target.id().to_string(),
+        lease_s: LEASE_S,
+        killed_task: row.name,
+        kill_to_done_s,
+        total_s: submitted.elapsed().as_secs_f64(),
+        healthy_s: healthy
+            .fleet
+            .iter()
+            .find(|f| f.workers == 2)
+            .map(|f| f.measured_s)
+            .unwrap_or(0.0),
+        attempts: row.attempt,
+        losses: row.losses,
+    })
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -405,6 +492,21 @@ fn markdown(r: &FleetFigures) -> String {
             cell(2, |x| x.predicted_s),
         );
     }
+    let rec = &r.recovery;
+    let _ = writeln!(
+        s,
+        "\nRecovery: a worker killed (SIGKILL) while proving `{}` of {}: the job finished {:.2} s \
+         after the kill, {:.2} s in all against {:.2} s on two healthy workers (lease {} s; the \
+         task ran {} attempts, {} lost).",
+        rec.killed_task,
+        rec.target,
+        rec.kill_to_done_s,
+        rec.total_s,
+        rec.healthy_s,
+        rec.lease_s,
+        rec.attempts,
+        rec.losses
+    );
     let _ = writeln!(
         s,
         "\nPredictions are simulated (`bench_suite::sizing`): each task on one lane at its loaded \
