@@ -11,6 +11,7 @@
 //!
 //! [`write_report`] writes the standard set of files for one [`Results`].
 
+pub(crate) mod chart_style;
 pub mod charts;
 pub mod criterion;
 pub mod error;
