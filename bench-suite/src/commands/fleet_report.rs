@@ -333,12 +333,9 @@ pub fn run(args: &FleetReportArgs) -> anyhow::Result<Outcome> {
     }
     let recovery = measure_recovery(&mut fleet, &mut db, &prover, &targets[0], &figures[0])?;
     eprintln!(
-        "  recovery: {} killed during {}, job done {:.2} s later ({:.2} s in all, {:.2} s healthy)",
-        "fleet-report-w1",
-        recovery.killed_task,
-        recovery.kill_to_done_s,
-        recovery.total_s,
-        recovery.healthy_s
+        "  recovery: worker 1 killed during {}, job done {:.2} s later ({:.2} s in all, {:.2} s \
+         healthy)",
+        recovery.killed_task, recovery.kill_to_done_s, recovery.total_s, recovery.healthy_s
     );
     drop(fleet);
 
