@@ -226,8 +226,12 @@ pub struct JobsArgs {
     #[arg(long, value_name = "URL", env = "ZKPAR_DB")]
     pub db: String,
     /// Only this job, with its tasks.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "cancel")]
     pub job: Option<i64>,
+    /// Cancel this job: nothing more of it is claimed, and its running tasks' results are
+    /// discarded when they arrive.
+    #[arg(long, value_name = "ID")]
+    pub cancel: Option<i64>,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -133,6 +133,12 @@ fn a_fleet_proves_erc20_and_the_small_block_and_states_what_a_local_run_states()
             .policy;
         assert_eq!(policy, "fleet");
     }
+    // A finished job cannot be cancelled; an unknown one is named (exit 2).
+    let cancel = run(zkpar().args(["jobs", "--db", &url, "--cancel", "1"]));
+    assert!(cancel.status.success());
+    assert!(String::from_utf8_lossy(&cancel.stdout).contains("nothing to cancel"));
+    let line = one_error_line(&run(zkpar().args(["jobs", "--db", &url, "--job", "99"])));
+    assert!(line.contains("unknown job 99"), "{line}");
     let jobs = run(zkpar().args(["jobs", "--db", &url, "--json"]));
     assert!(jobs.status.success());
     let jobs: serde_json::Value = serde_json::from_slice(&jobs.stdout).unwrap();

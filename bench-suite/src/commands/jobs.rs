@@ -1,5 +1,6 @@
 //! `zkpar jobs`: what the task database holds: every job with its state and progress, and per
-//! task its state, worker, attempts and timings (`--job ID` for one job's tasks).
+//! task its state, worker, attempts and timings (`--job ID` for one job's tasks); `--cancel ID`
+//! cancels a job.
 
 use std::fmt::Write as _;
 
@@ -12,6 +13,17 @@ use crate::cli::JobsArgs;
 /// Runs `zkpar jobs`.
 pub fn run(args: &JobsArgs) -> anyhow::Result<Outcome> {
     let mut db = TaskDb::connect(&args.db)?;
+    if let Some(id) = args.cancel {
+        let id = JobId(id);
+        let cancelled = db.cancel(id)?;
+        let status = db.job_status(id)?;
+        if cancelled {
+            println!("job {id} cancelled");
+        } else {
+            println!("job {id} was already {:?}: nothing to cancel", status.state);
+        }
+        return Ok(Outcome::Success);
+    }
     let jobs: Vec<JobStatus> = match args.job {
         Some(id) => vec![db.job_status(JobId(id))?],
         None => db.list_jobs()?,

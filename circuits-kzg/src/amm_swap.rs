@@ -1,0 +1,1 @@
+//! A constant-product swap with a fee.

@@ -1,0 +1,1 @@
+//! Balance and nonce arithmetic of a transfer, with range checks.

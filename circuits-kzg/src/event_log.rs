@@ -1,0 +1,1 @@
+//! The Poseidon hash of an event's topics and data.

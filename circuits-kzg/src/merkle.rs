@@ -1,0 +1,1 @@
+//! Poseidon sparse-Merkle leaf updates: the account and storage update sub-circuits.

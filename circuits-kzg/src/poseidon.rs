@@ -1,0 +1,1 @@
+//! Native Poseidon that agrees with halo2-base's in-circuit PoseidonHasher.
