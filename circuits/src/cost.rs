@@ -188,11 +188,12 @@ pub enum CostError {
     },
 }
 
-/// Where `zkpar calibrate` writes by default: `target/zkpar-calibration.json` (or `$ZKPAR_CALIBRATION`).
+/// Where `zkpar calibrate` writes by default: `zkpar-calibration.json` under the workspace's
+/// target folder ([`crate::keys::workspace_target_dir`]), or `$ZKPAR_CALIBRATION`.
 pub fn default_calibration_path() -> PathBuf {
     std::env::var_os("ZKPAR_CALIBRATION")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target").join("zkpar-calibration.json"))
+        .unwrap_or_else(|| crate::keys::workspace_target_dir().join("zkpar-calibration.json"))
 }
 
 impl Calibration {

@@ -5,7 +5,7 @@
 //!
 //! * In memory, keys are cached per `(sub-circuit, tree depth)`; concurrent requests for the same key
 //!   wait for one generation instead of racing.
-//! * On disk (default `target/zkpar-keys/`, or `$ZKPAR_KEY_DIR`), the IPA parameters are cached per
+//! * On disk (default the workspace's `target/zkpar-keys/`, or `$ZKPAR_KEY_DIR`), the IPA parameters are cached per
 //!   `k`, and a manifest records the verifying-key fingerprint of each shape. halo2_proofs 0.4 cannot
 //!   serialise proving keys, so those are regenerated per process; the fingerprint (Blake2b-256 of the
 //!   pinned verifying key: constraint system, fixed-column commitments, permutation) is what bundles
@@ -79,11 +79,30 @@ impl Default for KeyCache {
     }
 }
 
-/// `$ZKPAR_KEY_DIR`, else `target/zkpar-keys` under the current directory.
+/// `$ZKPAR_KEY_DIR`, else `zkpar-keys` under [`workspace_target_dir`].
 pub fn default_key_dir() -> PathBuf {
     std::env::var_os("ZKPAR_KEY_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target").join("zkpar-keys"))
+        .unwrap_or_else(|| workspace_target_dir().join("zkpar-keys"))
+}
+
+/// Where generated files (keys, parameters, calibrations) go: never into the source tree.
+///
+/// `$CARGO_TARGET_DIR` when set (relative to the workspace); else the `target/` folder of the
+/// workspace this binary was built in, when it exists (a checkout: every crate's tests and
+/// every command share one cache, whatever the current directory); else `./target` (a binary
+/// copied to another machine, run beside its `datasets/`).
+pub fn workspace_target_dir() -> PathBuf {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return workspace.join(dir);
+    }
+    let built = workspace.join("target");
+    if built.is_dir() {
+        built
+    } else {
+        PathBuf::from("target")
+    }
 }
 
 impl KeyCache {
