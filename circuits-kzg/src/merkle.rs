@@ -1,1 +1,0 @@
-//! Poseidon sparse-Merkle leaf updates: the account and storage update sub-circuits.
