@@ -472,6 +472,18 @@ pub fn gantt_svg(tasks: &[GanttTask], title: &str) -> Result<String, ChartError>
                 .map_err(boxed)
                 .map_err(&e)?;
         }
+        // A white outline on every bar: two tasks of one kind run back to back on a lane would
+        // otherwise merge into one bar of one colour.
+        chart
+            .draw_series(tasks.iter().map(|t| {
+                let y = lane_y(t.worker);
+                Rectangle::new(
+                    [(t.start_s, y + 0.15), (t.end_s, y + 0.85)],
+                    WHITE.stroke_width(1),
+                )
+            }))
+            .map_err(boxed)
+            .map_err(&e)?;
         chart
             .draw_series(
                 tasks
