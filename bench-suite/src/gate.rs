@@ -12,7 +12,10 @@
 //! 2. `dag / calibration`: the scheduler's time relative to a fixed calibration workload timed
 //!    on the same machine. This catches a slowdown that hits `previous` and `dag` alike
 //!    (e.g. a slower circuit), which ratio 1 cannot see. It is only judged when both files have
-//!    a calibration (`calibration_s > 0`); otherwise the row says so.
+//!    a calibration (`calibration_s > 0`), and only against baselines recorded on the current
+//!    run's CPU model (`machine.cpu`): the kernel cancels a machine's speed, not its
+//!    microarchitecture (on the Intel Xeon CI machine the kernel takes 0.42 s where the AMD EPYC
+//!    one took 0.59 s, a ratio proofs do not share). Otherwise the row says why it was not judged.
 //!
 //! Each ratio wanders by its own amount on a given machine (on a shared 2-vCPU VM, `previous`,
 //! whose every proof synchronises both cores many times, suffers more from a stolen core than
@@ -373,10 +376,18 @@ pub fn compare(
         let cur = same_run_ratio(current, &b.op, current_path)?;
         rows.push(judged(&b.op, Metric::SameRun, base, cur));
 
-        let calibrated: Option<Vec<Ratio>> = baselines
+        // The kernel cancels a machine's speed, not its microarchitecture: how fast Poseidon
+        // hashing runs relative to proving differs between CPU models, so dag/calibration is
+        // only judged against baselines recorded on the current run's CPU model.
+        let same_cpu: Vec<&Results> = baselines
             .iter()
-            .filter(|(_, baseline)| baseline.operation(&b.op).is_some())
-            .map(|(_, baseline)| calibrated_ratio(baseline, &b.op))
+            .map(|&(_, baseline)| baseline)
+            .filter(|baseline| baseline.operation(&b.op).is_some())
+            .filter(|baseline| baseline.machine.cpu == current.machine.cpu)
+            .collect();
+        let calibrated: Option<Vec<Ratio>> = same_cpu
+            .iter()
+            .map(|baseline| calibrated_ratio(baseline, &b.op))
             .collect();
         let base = calibrated.and_then(|c| Ratio::pooled(&c));
         let cur = calibrated_ratio(current, &b.op);
@@ -388,7 +399,9 @@ pub fn compare(
                 baseline: base,
                 current: cur,
                 change_pct: None,
-                verdict: Verdict::NotJudged(if base.is_none() {
+                verdict: Verdict::NotJudged(if same_cpu.is_empty() {
+                    "no baseline from this CPU model"
+                } else if base.is_none() {
                     "baseline has no calibration"
                 } else {
                     "current has no calibration"

@@ -101,6 +101,39 @@ fn calibrated_ratio_alone_can_regress() {
 }
 
 #[test]
+fn calibrated_ratio_is_only_judged_on_the_same_cpu_model() {
+    // Both policies 40% slower on another CPU model: the kernel does not translate between
+    // microarchitectures, so dag/calibration is not judged; dag/previous still is.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = write(dir.path(), "baseline.json", &sample_results());
+    let mut other_cpu = both_policies_slower(1.4);
+    other_cpu.machine.cpu = "Another CPU".into();
+    let current = write(dir.path(), "current.json", &other_cpu);
+    let out = gate(dir.path(), &baseline, &current, &[]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let table = stdout(&out);
+    assert_eq!(
+        table
+            .matches("not judged (no baseline from this CPU model)")
+            .count(),
+        4,
+        "{table}"
+    );
+    assert_eq!(
+        table.matches(" ok").count(),
+        4,
+        "dag/previous judged: {table}"
+    );
+    // A dag slowdown on the other CPU is still caught by dag/previous.
+    for op in &mut other_cpu.operations {
+        op.dag_s *= 1.3;
+        op.recompute();
+    }
+    let current = write(dir.path(), "current.json", &other_cpu);
+    assert_eq!(code(&gate(dir.path(), &baseline, &current, &[])), 3);
+}
+
+#[test]
 fn malformed_or_missing_input_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let good = write(dir.path(), "good.json", &sample_results());
