@@ -10,11 +10,8 @@ use crate::subcircuits::event_log::{Event, EventLogCircuit};
 use crate::subcircuits::signature::{SignatureCircuit, SignatureWitness};
 use crate::subcircuits::storage_update::{StorageUpdateCircuit, StorageUpdateWitness};
 use crate::subcircuits::SubCircuit;
-use crate::world::SlotInput;
 use crate::Fp;
-use ff::PrimeField;
 use halo2_proofs::plonk::Error;
-use rand::SeedableRng;
 
 /// A slot's witness once witness generation has run: everything a prove task needs to rebuild
 /// the circuit, on this machine or another (the signature is signed; every other input is the
@@ -36,30 +33,6 @@ pub enum WitnessData {
 }
 
 impl WitnessData {
-    /// Completes a slot's witness: signs the transaction of a signature slot.
-    pub fn from_input(input: SlotInput) -> Self {
-        match input {
-            SlotInput::Signature { signer, msg } => {
-                // Deterministic signing nonce per message: reruns give identical proofs inputs,
-                // and distinct messages never share a nonce.
-                let mut seed = [0u8; 32];
-                seed.copy_from_slice(msg.to_repr().as_ref());
-                let mut rng = rand::rngs::StdRng::from_seed(seed);
-                let signature = signer.sign(msg, &mut rng);
-                WitnessData::Signature(SignatureWitness {
-                    pk: signer.public_key().to_affine(),
-                    msg,
-                    signature,
-                })
-            }
-            SlotInput::AccountUpdate(w) => WitnessData::AccountUpdate(w),
-            SlotInput::StorageUpdate(w) => WitnessData::StorageUpdate(w),
-            SlotInput::Balance(w) => WitnessData::Balance(w),
-            SlotInput::AmmSwap(w) => WitnessData::AmmSwap(w),
-            SlotInput::EventLog(e) => WitnessData::EventLog(e),
-        }
-    }
-
     /// Builds the circuit, checking natively that the witness satisfies it.
     pub fn into_circuit(self) -> Result<AnyCircuit, String> {
         Ok(match self {
@@ -115,11 +88,6 @@ macro_rules! on_inner {
 }
 
 impl AnyCircuit {
-    /// Witness generation for one slot (see [`SlotInput::into_circuit`]).
-    pub fn from_input(input: SlotInput) -> Result<Self, String> {
-        WitnessData::from_input(input).into_circuit()
-    }
-
     /// The witness-free circuit of a kind (for key generation and verification).
     pub fn shape(kind: SubCircuitKind, tree_depth: usize) -> Result<Self, String> {
         Ok(match kind {

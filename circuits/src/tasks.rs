@@ -212,7 +212,7 @@ fn witness(input: &[u8], execution: &[u8]) -> Result<Vec<u8>, String> {
         "slot",
     )
     .map_err(text)?;
-    let data = WitnessData::from_input(slot.input);
+    let data = slot.input.into_witness();
     // Build the circuit once here: its constructor checks the witness natively, so a bad witness
     // fails this task (naming the slot) instead of a prove task seconds later.
     data.clone()

@@ -11,7 +11,7 @@
 //! an input into a circuit with its full witness ([`SlotInput::into_circuit`]) is independent of
 //! every other slot, so the prover pipeline runs those witness tasks in parallel.
 
-use crate::any::AnyCircuit;
+use crate::any::{AnyCircuit, WitnessData};
 use crate::kind::SubCircuitKind;
 use crate::operations::{Action, Genesis, OperationSpec, OperationsFile, StepSpec};
 use crate::state::poseidon::{hash2, hash_fields};
@@ -23,9 +23,11 @@ use crate::subcircuits::account_update::AccountUpdateWitness;
 use crate::subcircuits::amm_swap::AmmSwapWitness;
 use crate::subcircuits::balance::BalanceWitness;
 use crate::subcircuits::event_log::Event;
-use crate::subcircuits::signature::SigningKey;
+use crate::subcircuits::signature::{SignatureWitness, SigningKey};
 use crate::subcircuits::storage_update::StorageUpdateWitness;
 use crate::Fp;
+use ff::PrimeField;
+use rand::SeedableRng;
 use std::collections::BTreeMap;
 
 /// Chain id folded into every transaction hash, so a signature cannot be replayed elsewhere.
@@ -114,7 +116,32 @@ impl SlotInput {
     /// Witness generation: builds the circuit with every value it needs. Independent of every
     /// other slot; deterministic (the signing nonce is derived from the key and message).
     pub fn into_circuit(self) -> Result<AnyCircuit, String> {
-        AnyCircuit::from_input(self)
+        self.into_witness().into_circuit()
+    }
+
+    /// Witness generation's first half: completes the witness (signs the transaction of a
+    /// signature slot).
+    pub fn into_witness(self) -> WitnessData {
+        match self {
+            SlotInput::Signature { signer, msg } => {
+                // Deterministic signing nonce per message: reruns give identical proofs inputs,
+                // and distinct messages never share a nonce.
+                let mut seed = [0u8; 32];
+                seed.copy_from_slice(msg.to_repr().as_ref());
+                let mut rng = rand::rngs::StdRng::from_seed(seed);
+                let signature = signer.sign(msg, &mut rng);
+                WitnessData::Signature(SignatureWitness {
+                    pk: signer.public_key().to_affine(),
+                    msg,
+                    signature,
+                })
+            }
+            SlotInput::AccountUpdate(w) => WitnessData::AccountUpdate(w),
+            SlotInput::StorageUpdate(w) => WitnessData::StorageUpdate(w),
+            SlotInput::Balance(w) => WitnessData::Balance(w),
+            SlotInput::AmmSwap(w) => WitnessData::AmmSwap(w),
+            SlotInput::EventLog(e) => WitnessData::EventLog(e),
+        }
     }
 }
 
