@@ -16,6 +16,7 @@ use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::analysis::{self, ReadyOrder};
 use crate::shape::{DagShape, TaskShape};
 
 /// The error a task returns when it fails without panicking.
@@ -379,7 +380,7 @@ fn task_shape(t: &Task) -> TaskShape {
     }
 }
 
-/// Kahn's algorithm; if some tasks are never freed, walk predecessor links among them until a
+/// Kahn's algorithm ([`analysis::kahn`]); if some tasks are never freed, walk predecessor links among them until a
 /// task repeats: every unfreed task has an unfreed predecessor, so the walk finds a cycle.
 fn check_acyclic(
     preds: &[Vec<usize>],
@@ -387,21 +388,11 @@ fn check_acyclic(
     name: impl Fn(usize) -> String,
 ) -> Result<(), GraphError> {
     let n = preds.len();
-    let mut remaining: Vec<usize> = preds.iter().map(Vec::len).collect();
-    let mut stack: Vec<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
-    let mut freed = 0;
-    while let Some(t) = stack.pop() {
-        freed += 1;
-        for &s in &succs[t] {
-            remaining[s] -= 1;
-            if remaining[s] == 0 {
-                stack.push(s);
-            }
-        }
-    }
-    if freed == n {
+    let in_degree = preds.iter().map(Vec::len).collect();
+    let Err(remaining) = analysis::kahn(in_degree, ReadyOrder::Fifo, |t| succs[t].iter().copied())
+    else {
         return Ok(());
-    }
+    };
     let start = (0..n)
         .find(|&i| remaining[i] > 0)
         .expect("an unfreed task exists");

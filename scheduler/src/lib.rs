@@ -13,7 +13,8 @@
 //! - [`topology`]: NUMA domains, cores and caches; pinning;
 //! - [`metrics`] and [`trace`]: what happened;
 //! - [`spec`]: tasks as data (kind + input bytes), run here by [`spec::run_local`] or on a fleet;
-//! - [`list_schedule`], [`sim`], [`stg`]: static plans, simulation and benchmark graphs.
+//! - [`static_plan`], [`sim`], [`stg`]: static plans (the `heft` policy's planner and the one
+//!   plan check), simulation and benchmark graphs.
 //!
 //! # Example
 //!
@@ -71,12 +72,17 @@
 pub mod analysis;
 pub mod executor;
 pub mod graph;
-pub mod list_schedule;
 pub mod metrics;
 pub mod policy;
 pub mod shape;
 pub mod sim;
 pub mod spec;
+pub mod static_plan;
 pub mod stg;
 pub mod topology;
 pub mod trace;
+
+/// The old name of [`static_plan`], kept so existing paths (`scheduler::list_schedule::solve`)
+/// still resolve.
+#[doc(hidden)]
+pub use static_plan as list_schedule;

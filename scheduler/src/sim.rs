@@ -26,7 +26,9 @@
 //!   domain that released it; entry tasks are dealt round-robin over the domains. An idle worker
 //!   takes the best task of its own domain, else steals the best task of another domain.
 //! * [`Dispatch::Plan`]: worker `w` runs `order_per_worker[w]` in order, each task as soon as its
-//!   predecessors are done.
+//!   predecessors are done. Plans are checked first by the executor's own check
+//!   ([`crate::static_plan::check`]), so a plan the executor runs also simulates, and one it
+//!   rejects fails here too ([`SimError::Deadlock`] for waits that never end).
 //!
 //! In the three task-parallel policies a task runs on one worker at its single-thread cost.
 //!
@@ -45,7 +47,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{self, CycleError};
-use crate::shape::{DagShape, Dispatch, ReadyTask, StaticPlan, TaskIndex};
+use crate::shape::{DagShape, Dispatch, ReadyTask, TaskIndex};
+use crate::static_plan::check::{check_runnable, PlanFault};
 
 /// The virtual machine a simulation runs on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -251,32 +254,7 @@ pub fn simulate(
 ) -> Result<SimReport, SimError> {
     machine.check()?;
     let n = shape.tasks.len();
-    if shape.preds.len() != n {
-        return Err(SimError::InvalidShape(format!(
-            "{n} tasks but {} predecessor lists",
-            shape.preds.len()
-        )));
-    }
-    let mut succs = vec![Vec::new(); n];
-    for (t, ps) in shape.preds.iter().enumerate() {
-        for &p in ps {
-            if p >= n {
-                return Err(SimError::InvalidShape(format!(
-                    "task {t} ({}) has predecessor {p}, out of range 0..{n}",
-                    shape.tasks[t].name
-                )));
-            }
-            succs[p].push(t);
-        }
-    }
-    for (t, task) in shape.tasks.iter().enumerate() {
-        if !task.cost_s.is_finite() || task.cost_s < 0.0 {
-            return Err(SimError::InvalidShape(format!(
-                "task {t} ({}) has cost {} s; costs must be finite and non-negative",
-                task.name, task.cost_s
-            )));
-        }
-    }
+    let succs = analysis::checked_succs(shape).map_err(SimError::InvalidShape)?;
     let checked = DagShape {
         tasks: shape.tasks.clone(),
         preds: shape.preds.clone(),
@@ -315,7 +293,10 @@ pub fn simulate(
             EventSim::new(&checked, machine, queues).run()?
         }
         Dispatch::Plan(plan) => {
-            check_plan(plan, n, machine)?;
+            check_runnable(&checked, plan, machine.workers).map_err(|e| match e {
+                PlanFault::Invalid(m) => SimError::InvalidDispatch(m),
+                PlanFault::Deadlock(m) => SimError::Deadlock(m),
+            })?;
             let queues = Queues::Plan {
                 lists: &plan.order_per_worker,
                 next: vec![0; plan.order_per_worker.len()],
@@ -330,37 +311,6 @@ pub fn simulate(
         1.0
     };
     Ok(report)
-}
-
-fn check_plan(plan: &StaticPlan, n: usize, machine: &SimMachine) -> Result<(), SimError> {
-    if plan.order_per_worker.len() > machine.workers {
-        return Err(SimError::InvalidDispatch(format!(
-            "plan uses {} workers but the machine has {}",
-            plan.order_per_worker.len(),
-            machine.workers
-        )));
-    }
-    let mut seen = vec![false; n];
-    for list in &plan.order_per_worker {
-        for &t in list {
-            if t >= n {
-                return Err(SimError::InvalidDispatch(format!(
-                    "plan lists task {t}, out of range 0..{n}"
-                )));
-            }
-            if std::mem::replace(&mut seen[t], true) {
-                return Err(SimError::InvalidDispatch(format!(
-                    "plan lists task {t} twice"
-                )));
-            }
-        }
-    }
-    match seen.iter().position(|s| !s) {
-        Some(t) => Err(SimError::InvalidDispatch(format!(
-            "plan does not list task {t}"
-        ))),
-        None => Ok(()),
-    }
 }
 
 fn empty_report(n: usize, workers: usize) -> SimReport {

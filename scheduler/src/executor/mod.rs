@@ -86,6 +86,7 @@ use crate::graph::{GraphError, TaskFn, TaskGraph};
 use crate::metrics::RunReport;
 use crate::policy::Policy;
 use crate::shape::{DagShape, Dispatch};
+use crate::static_plan::check::check_runnable;
 use crate::topology::Topology;
 
 mod admission;
@@ -365,8 +366,8 @@ impl Executor {
                 }
             }
             Dispatch::Plan(plan) => {
-                let owner = plan::validate_plan(&shape, &plan, self.workers())
-                    .map_err(RunError::InvalidDispatch)?;
+                let owner = check_runnable(&shape, &plan, self.workers())
+                    .map_err(|e| RunError::InvalidDispatch(e.to_string()))?;
                 Mode::Plan {
                     owner,
                     lists: plan.order_per_worker,

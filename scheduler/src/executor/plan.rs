@@ -6,88 +6,20 @@
 //! predecessor that releases a task unparks its owner, so the wait ends immediately; the park
 //! also times out so that a worker notices cancellation and returns to help with rayon work.
 //!
-//! A plan whose per-worker orders contradict the dependencies would deadlock, so
-//! [`validate_plan`] rejects it before the run.
+//! A plan whose per-worker orders contradict the dependencies would deadlock, so the executor
+//! rejects it before the run with the same check as the simulator
+//! ([`crate::static_plan::check::check_runnable`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::state::{Mode, RunState};
-use crate::shape::{DagShape, StaticPlan};
 
 /// How long a waiting plan worker parks before looking for rayon work and for cancellation
 /// again. Releases unpark it at once, so this only bounds those two latencies; 200 µs is long
 /// against a futex wake-up and short against any task worth planning.
 const PARK: Duration = Duration::from_micros(200);
-
-/// Checks that `plan` lists every task exactly once, uses at most `workers` workers, and can run
-/// without deadlock (the dependencies plus "runs after on the same worker" are acyclic).
-/// Returns each task's worker.
-pub(crate) fn validate_plan(
-    shape: &DagShape,
-    plan: &StaticPlan,
-    workers: usize,
-) -> Result<Vec<usize>, String> {
-    let n = shape.len();
-    let lists = &plan.order_per_worker;
-    if lists.len() > workers {
-        let extra = lists[workers..].iter().any(|l| !l.is_empty());
-        if extra {
-            return Err(format!(
-                "plan uses {} workers but the executor has {workers}",
-                lists.len()
-            ));
-        }
-    }
-    let mut owner = vec![usize::MAX; n];
-    for (w, list) in lists.iter().enumerate() {
-        for &t in list {
-            if t >= n {
-                return Err(format!("plan lists task #{t}, but the graph has {n} tasks"));
-            }
-            if owner[t] != usize::MAX {
-                return Err(format!("plan lists task {:?} twice", shape.tasks[t].name));
-            }
-            owner[t] = w;
-        }
-    }
-    if let Some(t) = owner.iter().position(|&w| w == usize::MAX) {
-        return Err(format!("plan omits task {:?}", shape.tasks[t].name));
-    }
-    // Kahn's algorithm on dependencies plus same-worker order.
-    let mut next_on_worker = vec![usize::MAX; n];
-    let mut remaining: Vec<usize> = shape.preds.iter().map(Vec::len).collect();
-    for list in lists {
-        for pair in list.windows(2) {
-            next_on_worker[pair[0]] = pair[1];
-            remaining[pair[1]] += 1;
-        }
-    }
-    let mut stack: Vec<usize> = (0..n).filter(|&t| remaining[t] == 0).collect();
-    let mut seen = 0;
-    while let Some(t) = stack.pop() {
-        seen += 1;
-        let after = shape.succs[t]
-            .iter()
-            .copied()
-            .chain((next_on_worker[t] != usize::MAX).then_some(next_on_worker[t]));
-        for s in after {
-            remaining[s] -= 1;
-            if remaining[s] == 0 {
-                stack.push(s);
-            }
-        }
-    }
-    if seen < n {
-        let t = (0..n).find(|&t| remaining[t] > 0).unwrap_or(0);
-        return Err(format!(
-            "plan would deadlock: task {:?} waits on a task queued behind it on another worker",
-            shape.tasks[t].name
-        ));
-    }
-    Ok(owner)
-}
 
 impl RunState {
     /// Starts one list-walking job on every worker thread.

@@ -1,18 +1,20 @@
-//! `heft`: follow a static list-scheduling plan.
+//! `heft`: follow a static plan computed before the run.
 //!
-//! The plan comes from [`crate::list_schedule::plan`]: list scheduling under several priority
-//! rules, improved by local search and stopped at a proven lower bound. [`fallback_plan`] is the
-//! textbook HEFT on identical workers (upward rank = bottom level, earliest-finish-time worker
-//! selection, no insertion), kept as the reference the tests compare against and as the plan used
-//! if the search rejects a shape.
-
-use std::collections::BinaryHeap;
+//! The name is historical (it is what `results.json`, the reports and the CLI call the policy):
+//! the plan does not come from HEFT but from [`crate::static_plan::plan`], which runs list
+//! scheduling under several priority rules, a local search, and an exact branch and bound, and
+//! stops at a proven lower bound. Real HEFT is [`fallback_plan`]: the textbook algorithm on
+//! identical workers (upward rank = bottom level, earliest-finish-time worker selection, no
+//! insertion), kept as the reference the tests compare against and as the plan used if the
+//! planner rejects a shape.
 
 use super::{order_or_index, Policy};
-use crate::analysis;
-use crate::shape::{DagShape, Dispatch, ReadyTask, StaticPlan};
+use crate::analysis::{self, ReadyOrder};
+use crate::shape::{DagShape, Dispatch, StaticPlan};
 
-/// Dispatches a static plan computed before the run (see [`fallback_plan`]).
+/// Dispatches the static plan of [`crate::static_plan::plan`] (list scheduling, local search and
+/// branch and bound); textbook HEFT ([`fallback_plan`]) only if the planner fails. Named `heft`
+/// for the CLI and reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Heft;
 
@@ -22,18 +24,19 @@ impl Policy for Heft {
     }
 
     fn dispatch(&self, shape: &DagShape, workers: usize) -> Dispatch {
-        let options = crate::list_schedule::PlanOptions::default();
-        match crate::list_schedule::plan_with(shape, workers, &options) {
+        let options = crate::static_plan::PlanOptions::default();
+        match crate::static_plan::plan_with(shape, workers, &options) {
             Ok(plan) => Dispatch::Plan(plan),
             Err(e) => {
-                log::warn!("heft: list-schedule search failed ({e}); using the reference plan");
+                log::warn!("heft: static planner failed ({e}); using textbook HEFT");
                 Dispatch::Plan(fallback_plan(shape, workers))
             }
         }
     }
 }
 
-/// Plain bottom-level list scheduling: repeatedly take the ready task of largest bottom level
+/// Textbook HEFT on identical workers (plain bottom-level list scheduling): repeatedly take the
+/// ready task of largest bottom level
 /// and put it on the worker where it can start (hence finish) earliest, at
 /// `max(worker free, last predecessor finish)`.
 ///
@@ -63,15 +66,13 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
         plan.makespan_s = t;
         return plan;
     };
-    let mut remaining: Vec<usize> = shape.preds.iter().map(Vec::len).collect();
+    // The ready task of largest bottom level first: a topological order by priority.
+    let in_degree = shape.preds.iter().map(Vec::len).collect();
+    let order = analysis::kahn(in_degree, ReadyOrder::Priority(&levels), |t| {
+        shape.succs[t].iter().copied()
+    })
+    .expect("bottom levels exist, so the shape is acyclic");
     let mut data_ready = vec![0.0f64; n];
-    let mut heap: BinaryHeap<ReadyTask> = (0..n)
-        .filter(|&i| remaining[i] == 0)
-        .map(|task| ReadyTask {
-            priority: levels[task],
-            task,
-        })
-        .collect();
     let mut free = vec![0.0f64; p];
     let mut plan = StaticPlan {
         worker_of: vec![0; n],
@@ -79,7 +80,7 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
         order_per_worker: vec![Vec::new(); p],
         makespan_s: 0.0,
     };
-    while let Some(ReadyTask { task, .. }) = heap.pop() {
+    for task in order {
         let (worker, start) = (0..p)
             .map(|w| (w, free[w].max(data_ready[task])))
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -92,13 +93,6 @@ pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
         plan.makespan_s = plan.makespan_s.max(finish);
         for &s in &shape.succs[task] {
             data_ready[s] = data_ready[s].max(finish);
-            remaining[s] -= 1;
-            if remaining[s] == 0 {
-                heap.push(ReadyTask {
-                    priority: levels[s],
-                    task: s,
-                });
-            }
         }
     }
     plan
