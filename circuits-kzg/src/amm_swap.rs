@@ -108,7 +108,9 @@ impl AmmSwapWitness {
     /// (10000 − fee_bps)`, or why the pool cannot quote.
     pub fn quote(&self) -> Result<u64, AmmError> {
         if u64::from(self.fee_bps) >= BPS {
-            return Err(AmmError::FeeTooHigh { fee_bps: self.fee_bps });
+            return Err(AmmError::FeeTooHigh {
+                fee_bps: self.fee_bps,
+            });
         }
         if self.reserve_in == 0 || self.reserve_out == 0 {
             return Err(AmmError::EmptyPool {
@@ -126,9 +128,13 @@ impl AmmSwapWitness {
     /// The native swap: the outcome the circuit proves, or why there is none.
     pub fn apply(&self) -> Result<AmmSwapOutcome, AmmError> {
         let amount_out = self.quote()?;
-        let new_reserve_in = self.reserve_in.checked_add(self.amount_in).ok_or(
-            AmmError::ReserveOverflow { reserve_in: self.reserve_in, amount_in: self.amount_in },
-        )?;
+        let new_reserve_in =
+            self.reserve_in
+                .checked_add(self.amount_in)
+                .ok_or(AmmError::ReserveOverflow {
+                    reserve_in: self.reserve_in,
+                    amount_in: self.amount_in,
+                })?;
         Ok(AmmSwapOutcome {
             amount_out,
             new_reserve_in,
@@ -149,7 +155,11 @@ fn mul_div(a: u128, b: u128, d: u128) -> u128 {
     let hi = hh + (lh >> HALF) + (hl >> HALF) + (mid >> HALF);
     let (mut quotient, mut rem) = (0u128, 0u128);
     for i in (0..256).rev() {
-        let bit = if i >= 128 { (hi >> (i - 128)) & 1 } else { (lo >> i) & 1 };
+        let bit = if i >= 128 {
+            (hi >> (i - 128)) & 1
+        } else {
+            (lo >> i) & 1
+        };
         rem = (rem << 1) | bit;
         if rem >= d {
             rem -= d;
@@ -177,8 +187,14 @@ impl AmmSwapCircuit {
     /// `amount_out` is its quote, its constraints are unsatisfiable.
     pub fn with_amount_out(w: &AmmSwapWitness, amount_out: u64) -> Self {
         Self::from_field(
-            [w.reserve_in, w.reserve_out, w.amount_in, u64::from(w.fee_bps), amount_out]
-                .map(Fr::from),
+            [
+                w.reserve_in,
+                w.reserve_out,
+                w.amount_in,
+                u64::from(w.fee_bps),
+                amount_out,
+            ]
+            .map(Fr::from),
         )
     }
 
@@ -253,7 +269,10 @@ mod tests {
     #[test]
     fn mul_div_matches_u128_where_it_fits_and_handles_wide_products() {
         assert_eq!(mul_div(7, 9, 4), 15);
-        assert_eq!(mul_div(u128::from(u64::MAX), 1 << 77, 1 << 100), u128::from(u64::MAX) >> 23);
+        assert_eq!(
+            mul_div(u128::from(u64::MAX), 1 << 77, 1 << 100),
+            u128::from(u64::MAX) >> 23
+        );
         let (a, b, d) = (u128::from(u64::MAX), (1u128 << 78) - 1, (1u128 << 79) - 3);
         // a·b/d < a since b < d.
         assert!(mul_div(a, b, d) < a);

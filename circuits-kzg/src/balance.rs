@@ -93,18 +93,31 @@ pub enum BalanceError {
 impl BalanceWitness {
     /// The native transfer: the outcome the circuit proves, or why there is none.
     pub fn apply(&self) -> Result<BalanceOutcome, BalanceError> {
-        let overdraft =
-            BalanceError::Overdraft { balance: self.sender_balance, amount: self.amount, fee: self.fee };
+        let overdraft = BalanceError::Overdraft {
+            balance: self.sender_balance,
+            amount: self.amount,
+            fee: self.fee,
+        };
         let spent = self.amount.checked_add(self.fee).ok_or(overdraft)?;
         let sender_balance = self.sender_balance.checked_sub(spent).ok_or(overdraft)?;
-        let receiver_balance = self.receiver_balance.checked_add(self.amount).ok_or(
-            BalanceError::Overflow { balance: self.receiver_balance, amount: self.amount },
-        )?;
+        let receiver_balance =
+            self.receiver_balance
+                .checked_add(self.amount)
+                .ok_or(BalanceError::Overflow {
+                    balance: self.receiver_balance,
+                    amount: self.amount,
+                })?;
         let sender_nonce = self
             .sender_nonce
             .checked_add(1)
-            .ok_or(BalanceError::NonceOverflow { nonce: self.sender_nonce })?;
-        Ok(BalanceOutcome { sender_balance, sender_nonce, receiver_balance })
+            .ok_or(BalanceError::NonceOverflow {
+                nonce: self.sender_nonce,
+            })?;
+        Ok(BalanceOutcome {
+            sender_balance,
+            sender_nonce,
+            receiver_balance,
+        })
     }
 }
 
@@ -126,7 +139,14 @@ impl BalanceCircuit {
     /// constraints are unsatisfiable (what the tests use it for).
     pub fn unchecked(w: &BalanceWitness) -> Self {
         Self::from_field(
-            [w.sender_balance, w.sender_nonce, w.receiver_balance, w.amount, w.fee].map(Fr::from),
+            [
+                w.sender_balance,
+                w.sender_nonce,
+                w.receiver_balance,
+                w.amount,
+                w.fee,
+            ]
+            .map(Fr::from),
         )
     }
 
@@ -151,7 +171,16 @@ impl BaseCircuit for BalanceCircuit {
         let sender_new = gate.sub(ctx, sender, spent);
         let receiver_new = gate.add(ctx, receiver, amount);
         let nonce_new = gate.add(ctx, nonce, Constant(Fr::ONE));
-        let public = vec![sender, sender_new, nonce, nonce_new, receiver, receiver_new, amount, fee];
+        let public = vec![
+            sender,
+            sender_new,
+            nonce,
+            nonce_new,
+            receiver,
+            receiver_new,
+            amount,
+            fee,
+        ];
         for cell in &public {
             range.range_check(ctx, *cell, VALUE_BITS);
         }

@@ -8,7 +8,12 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use proptest::prelude::*;
 
 fn swap(reserve_in: u64, reserve_out: u64, amount_in: u64, fee_bps: u16) -> AmmSwapWitness {
-    AmmSwapWitness { reserve_in, reserve_out, amount_in, fee_bps }
+    AmmSwapWitness {
+        reserve_in,
+        reserve_out,
+        amount_in,
+        fee_bps,
+    }
 }
 
 fn accepted(c: &AmmSwapCircuit) -> bool {
@@ -22,7 +27,15 @@ fn valid_swaps_at_minimal_k_with_every_public_input_bound() {
     let outcome = w.apply().unwrap();
     let circuit = AmmSwapCircuit::new(&w).unwrap();
     assert_eq!(circuit.public_inputs()[3], Fr::from(outcome.amount_out));
-    let names = ["reserve_in", "reserve_out", "amount_in", "amount_out", "new_reserve_in", "new_reserve_out", "fee_bps"];
+    let names = [
+        "reserve_in",
+        "reserve_out",
+        "amount_in",
+        "amount_out",
+        "new_reserve_in",
+        "new_reserve_out",
+        "fee_bps",
+    ];
     let cases: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
     let (s, k) = assert_sound_at_min_k(&circuit, &cases);
     println!("amm_swap: k = {k}, {:?}", s.cells);
@@ -41,26 +54,50 @@ fn invalid_swaps_are_rejected_by_the_constraints() {
     let w = swap(1_000_000, 2_000_000, 5_000, 30);
     let q = w.quote().unwrap();
     for wrong in [q + 1, q - 1] {
-        assert!(!accepted(&AmmSwapCircuit::with_amount_out(&w, wrong)), "amount_out {wrong}");
+        assert!(
+            !accepted(&AmmSwapCircuit::with_amount_out(&w, wrong)),
+            "amount_out {wrong}"
+        );
     }
     // A wrong quote against the honest public inputs.
     let honest = AmmSwapCircuit::new(&w).unwrap().public_inputs();
     assert!(mock(&AmmSwapCircuit::with_amount_out(&w, q - 1), honest).is_err());
 
     let cases = [
-        (swap(1_000, 1_000, 10, 10_000), AmmError::FeeTooHigh { fee_bps: 10_000 }),
-        (swap(0, 1_000, 10, 30), AmmError::EmptyPool { reserve_in: 0, reserve_out: 1_000 }),
-        (swap(1_000, 0, 10, 30), AmmError::EmptyPool { reserve_in: 1_000, reserve_out: 0 }),
+        (
+            swap(1_000, 1_000, 10, 10_000),
+            AmmError::FeeTooHigh { fee_bps: 10_000 },
+        ),
+        (
+            swap(0, 1_000, 10, 30),
+            AmmError::EmptyPool {
+                reserve_in: 0,
+                reserve_out: 1_000,
+            },
+        ),
+        (
+            swap(1_000, 0, 10, 30),
+            AmmError::EmptyPool {
+                reserve_in: 1_000,
+                reserve_out: 0,
+            },
+        ),
         (
             swap(u64::MAX, 1_000, 1, 30),
-            AmmError::ReserveOverflow { reserve_in: u64::MAX, amount_in: 1 },
+            AmmError::ReserveOverflow {
+                reserve_in: u64::MAX,
+                amount_in: 1,
+            },
         ),
     ];
     for (w, err) in cases {
         assert_eq!(w.apply(), Err(err));
         // Claim the only amounts a cheating prover could hope for.
         for out in [0, 1] {
-            assert!(!accepted(&AmmSwapCircuit::with_amount_out(&w, out)), "{w:?} out {out}");
+            assert!(
+                !accepted(&AmmSwapCircuit::with_amount_out(&w, out)),
+                "{w:?} out {out}"
+            );
         }
     }
 }

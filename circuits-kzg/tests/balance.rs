@@ -8,7 +8,13 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use proptest::prelude::*;
 
 fn transfer(sender: u64, nonce: u64, receiver: u64, amount: u64, fee: u64) -> BalanceWitness {
-    BalanceWitness { sender_balance: sender, sender_nonce: nonce, receiver_balance: receiver, amount, fee }
+    BalanceWitness {
+        sender_balance: sender,
+        sender_nonce: nonce,
+        receiver_balance: receiver,
+        amount,
+        fee,
+    }
 }
 
 fn accepted(c: &BalanceCircuit) -> bool {
@@ -20,9 +26,20 @@ fn valid_transfers_at_minimal_k_with_every_public_input_bound() {
     let w = transfer(1_000, 7, 50, 300, 2);
     let outcome = w.apply().unwrap();
     let circuit = BalanceCircuit::new(&w).unwrap();
-    let expected = [1_000, outcome.sender_balance, 7, 8, 50, 350, 300, 2].map(Fr::from).to_vec();
+    let expected = [1_000, outcome.sender_balance, 7, 8, 50, 350, 300, 2]
+        .map(Fr::from)
+        .to_vec();
     assert_eq!(circuit.public_inputs(), expected);
-    let names = ["sender_old", "sender_new", "nonce_old", "nonce_new", "receiver_old", "receiver_new", "amount", "fee"];
+    let names = [
+        "sender_old",
+        "sender_new",
+        "nonce_old",
+        "nonce_new",
+        "receiver_old",
+        "receiver_new",
+        "amount",
+        "fee",
+    ];
     let cases: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
     let (s, k) = assert_sound_at_min_k(&circuit, &cases);
     println!("balance: k = {k}, {:?}", s.cells);
@@ -39,12 +56,32 @@ fn valid_transfers_at_minimal_k_with_every_public_input_bound() {
 #[test]
 fn invalid_transfers_are_rejected_by_the_constraints() {
     let cases = [
-        (transfer(100, 0, 0, 90, 11), BalanceError::Overdraft { balance: 100, amount: 90, fee: 11 }),
-        (transfer(100, 0, u64::MAX, 1, 0), BalanceError::Overflow { balance: u64::MAX, amount: 1 }),
-        (transfer(100, u64::MAX, 0, 1, 0), BalanceError::NonceOverflow { nonce: u64::MAX }),
+        (
+            transfer(100, 0, 0, 90, 11),
+            BalanceError::Overdraft {
+                balance: 100,
+                amount: 90,
+                fee: 11,
+            },
+        ),
+        (
+            transfer(100, 0, u64::MAX, 1, 0),
+            BalanceError::Overflow {
+                balance: u64::MAX,
+                amount: 1,
+            },
+        ),
+        (
+            transfer(100, u64::MAX, 0, 1, 0),
+            BalanceError::NonceOverflow { nonce: u64::MAX },
+        ),
         (
             transfer(u64::MAX, 0, 0, u64::MAX, 1),
-            BalanceError::Overdraft { balance: u64::MAX, amount: u64::MAX, fee: 1 },
+            BalanceError::Overdraft {
+                balance: u64::MAX,
+                amount: u64::MAX,
+                fee: 1,
+            },
         ),
     ];
     for (w, err) in cases {
@@ -57,8 +94,14 @@ fn invalid_transfers_are_rejected_by_the_constraints() {
     let c = BalanceCircuit::from_field([big, Fr::from(0), Fr::from(0), Fr::from(1), Fr::from(0)]);
     assert!(!accepted(&c));
     // A wrong witness against honest public inputs.
-    let honest = BalanceCircuit::new(&transfer(10, 0, 0, 1, 1)).unwrap().public_inputs();
-    assert!(mock(&BalanceCircuit::unchecked(&transfer(10, 0, 0, 2, 0)), honest).is_err());
+    let honest = BalanceCircuit::new(&transfer(10, 0, 0, 1, 1))
+        .unwrap()
+        .public_inputs();
+    assert!(mock(
+        &BalanceCircuit::unchecked(&transfer(10, 0, 0, 2, 0)),
+        honest
+    )
+    .is_err());
 }
 
 proptest! {

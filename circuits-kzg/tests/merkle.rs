@@ -17,28 +17,48 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 fn account_witness(depth: usize, id: u64) -> AccountUpdateWitness {
     let mut tree = SparseMerkleTree::new(depth).unwrap();
     for other in [1u64, 2, 9] {
-        tree.update(account_index_at(depth, other).unwrap(), account_leaf(other * 10, 0)).unwrap();
+        tree.update(
+            account_index_at(depth, other).unwrap(),
+            account_leaf(other * 10, 0),
+        )
+        .unwrap();
     }
-    tree.update(storage_index_at(depth, Fr::from(5)).unwrap(), Fr::from(1234)).unwrap();
+    tree.update(
+        storage_index_at(depth, Fr::from(5)).unwrap(),
+        Fr::from(1234),
+    )
+    .unwrap();
     let index = account_index_at(depth, id).unwrap();
     tree.update(index, account_leaf(500, 3)).unwrap();
     let update = tree.update(index, account_leaf(450, 4)).unwrap();
-    AccountUpdateWitness { update, old_balance: 500, old_nonce: 3, new_balance: 450, new_nonce: 4 }
+    AccountUpdateWitness {
+        update,
+        old_balance: 500,
+        old_nonce: 3,
+        new_balance: 450,
+        new_nonce: 4,
+    }
 }
 
 /// A tree with an account and a few slots; then slot `slot` of contract 42 goes 10 → 11.
 fn storage_witness(depth: usize, slot: u64) -> StorageUpdateWitness {
     let contract = Fr::from(42);
     let mut tree = SparseMerkleTree::new(depth).unwrap();
-    tree.update(account_index_at(depth, 3).unwrap(), account_leaf(100, 1)).unwrap();
+    tree.update(account_index_at(depth, 3).unwrap(), account_leaf(100, 1))
+        .unwrap();
     for other in [1u64, 2, 3] {
         let key = storage_slot_key(Fr::from(7), Fr::from(other));
-        tree.update(storage_index_at(depth, key).unwrap(), Fr::from(other)).unwrap();
+        tree.update(storage_index_at(depth, key).unwrap(), Fr::from(other))
+            .unwrap();
     }
     let index = storage_index_at(depth, storage_slot_key(contract, Fr::from(slot))).unwrap();
     tree.update(index, Fr::from(10)).unwrap();
     let update = tree.update(index, Fr::from(11)).unwrap();
-    StorageUpdateWitness { update, contract, slot_index: Fr::from(slot) }
+    StorageUpdateWitness {
+        update,
+        contract,
+        slot_index: Fr::from(slot),
+    }
 }
 
 #[test]
@@ -58,13 +78,18 @@ fn account_update_at_depth_32_fits_its_minimal_k_and_binds_every_input() {
     // An index in the storage half cannot pass the (depth − 1)-bit decomposition.
     let mut wrong = circuit.public_inputs();
     wrong[account::row::INDEX] += Fr::from(1u64 << 31);
-    assert!(mock(&circuit, wrong).is_err(), "storage-half index accepted");
+    assert!(
+        mock(&circuit, wrong).is_err(),
+        "storage-half index accepted"
+    );
 }
 
 #[test]
 fn account_update_rejects_bad_witnesses() {
     let good = account_witness(8, 5);
-    let public = AccountUpdateCircuit::new(good.clone()).unwrap().public_inputs();
+    let public = AccountUpdateCircuit::new(good.clone())
+        .unwrap()
+        .public_inputs();
     let mut w = good.clone();
     w.update.siblings[3] += Fr::ONE;
     assert!(AccountUpdateCircuit::new(w.clone()).is_err());
@@ -72,8 +97,13 @@ fn account_update_rejects_bad_witnesses() {
 
     let mut w = good.clone();
     w.new_balance += 1;
-    let e = AccountUpdateCircuit::new(w.clone()).unwrap_err().to_string();
-    assert!(e.starts_with("account_update: invalid witness: new leaf"), "{e}");
+    let e = AccountUpdateCircuit::new(w.clone())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("account_update: invalid witness: new leaf"),
+        "{e}"
+    );
     assert!(mock(&AccountUpdateCircuit::unchecked(w), public).is_err());
 
     let mut w = good;
@@ -101,18 +131,28 @@ fn storage_update_at_depth_32_fits_its_minimal_k_and_binds_every_input() {
 #[test]
 fn storage_update_rejects_bad_witnesses_and_other_slots() {
     let good = storage_witness(8, 4);
-    let public = StorageUpdateCircuit::new(good.clone()).unwrap().public_inputs();
+    let public = StorageUpdateCircuit::new(good.clone())
+        .unwrap()
+        .public_inputs();
     let mut w = good.clone();
     w.update.siblings[0] += Fr::ONE;
     assert!(StorageUpdateCircuit::new(w.clone()).is_err());
     assert!(mock(&StorageUpdateCircuit::unchecked(w), public).is_err());
 
     // The same tree update claimed for another slot: the key's bits walk another path.
-    let other = StorageUpdateWitness { slot_index: Fr::from(5), ..good.clone() };
-    let e = StorageUpdateCircuit::new(other.clone()).unwrap_err().to_string();
+    let other = StorageUpdateWitness {
+        slot_index: Fr::from(5),
+        ..good.clone()
+    };
+    let e = StorageUpdateCircuit::new(other.clone())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not the storage index"), "{e}");
     let other_index = storage_index_at(8, storage_slot_key(good.contract, Fr::from(5))).unwrap();
-    assert_ne!(other_index, good.update.index, "pick slots with different indices");
+    assert_ne!(
+        other_index, good.update.index,
+        "pick slots with different indices"
+    );
     let circuit = StorageUpdateCircuit::unchecked(other);
     assert!(mock(&circuit, circuit.public_inputs()).is_err());
 }
@@ -126,7 +166,13 @@ fn depth_is_a_parameter() {
     // The smallest tree: one bit for the half, one within it.
     let mut tree = SparseMerkleTree::new(2).unwrap();
     let update = tree.update(1, account_leaf(9, 0)).unwrap();
-    let w = AccountUpdateWitness { update, old_balance: 0, old_nonce: 0, new_balance: 9, new_nonce: 0 };
+    let w = AccountUpdateWitness {
+        update,
+        old_balance: 0,
+        old_nonce: 0,
+        new_balance: 9,
+        new_nonce: 0,
+    };
     // An empty leaf is 0, not Poseidon(0, 0): creating an account is not an account update.
     assert!(AccountUpdateCircuit::new(w.clone()).is_err());
     let mut tree = SparseMerkleTree::new(2).unwrap();

@@ -72,9 +72,15 @@ impl LeafSpec for AccountLeaf {
     }
 
     fn leaf_inputs(w: &AccountUpdateWitness) -> Vec<Fr> {
-        [w.update.index, w.old_balance, w.old_nonce, w.new_balance, w.new_nonce]
-            .map(Fr::from)
-            .to_vec()
+        [
+            w.update.index,
+            w.old_balance,
+            w.old_nonce,
+            w.new_balance,
+            w.new_nonce,
+        ]
+        .map(Fr::from)
+        .to_vec()
     }
 
     fn leaves_and_path(

@@ -91,7 +91,10 @@ pub fn canonical_low_bits(
     key: AssignedValue<Fr>,
     n: usize,
 ) -> Vec<AssignedValue<Fr>> {
-    assert!(n > 0 && n < LO_BITS, "path bits must lie within the low 128 bits of the key");
+    assert!(
+        n > 0 && n < LO_BITS,
+        "path bits must lie within the low 128 bits of the key"
+    );
     let gate = range.gate();
     let (lo, hi) = split128(key.value());
     let (path, rest) = (lo & ((1u128 << n) - 1), lo >> n);

@@ -133,10 +133,16 @@ pub struct LeafUpdateCircuit<S: LeafSpec> {
 impl<S: LeafSpec> LeafUpdateCircuit<S> {
     /// A circuit for `witness`, after the native checks (depth, tree half, leaves, both paths).
     pub fn new(witness: S::Witness) -> Result<Self, WitnessError> {
-        let err = |reason: String| WitnessError { circuit: S::NAME, reason };
+        let err = |reason: String| WitnessError {
+            circuit: S::NAME,
+            reason,
+        };
         let u = S::tree_update(&witness);
         if !(MIN_DEPTH..=MAX_DEPTH).contains(&u.depth) {
-            return Err(err(format!("tree depth {} is not in {MIN_DEPTH}..={MAX_DEPTH}", u.depth)));
+            return Err(err(format!(
+                "tree depth {} is not in {MIN_DEPTH}..={MAX_DEPTH}",
+                u.depth
+            )));
         }
         if !S::HALF.contains(u.depth, u.index) {
             return Err(err(format!(
@@ -192,6 +198,9 @@ impl<S: LeafSpec> BaseCircuit for LeafUpdateCircuit<S> {
 
     fn public_inputs(&self) -> Vec<Fr> {
         let u = S::tree_update(&self.witness);
-        [u.old_root, u.new_root].into_iter().chain(S::leaf_inputs(&self.witness)).collect()
+        [u.old_root, u.new_root]
+            .into_iter()
+            .chain(S::leaf_inputs(&self.witness))
+            .collect()
     }
 }

@@ -77,7 +77,11 @@ impl MerkleUpdateWitness {
     /// Checks natively that both paths hash to the claimed roots.
     pub fn verify(&self) -> Result<(), String> {
         if self.siblings.len() != self.depth {
-            return Err(format!("{} siblings for depth {}", self.siblings.len(), self.depth));
+            return Err(format!(
+                "{} siblings for depth {}",
+                self.siblings.len(),
+                self.depth
+            ));
         }
         for (leaf, root, which) in [
             (self.old_leaf, self.old_root, "old"),
@@ -122,13 +126,16 @@ pub fn empty_hashes(depth: usize) -> Vec<Fr> {
 /// Hashes `leaf` up the path of `index` (depth = `siblings.len()`).
 pub fn compute_root(index: u64, leaf: Fr, siblings: &[Fr]) -> Result<Fr, SmtError> {
     check_index(siblings.len(), index)?;
-    Ok(siblings.iter().enumerate().fold(leaf, |node, (level, sibling)| {
-        if (index >> level) & 1 == 0 {
-            hash2(node, *sibling)
-        } else {
-            hash2(*sibling, node)
-        }
-    }))
+    Ok(siblings
+        .iter()
+        .enumerate()
+        .fold(leaf, |node, (level, sibling)| {
+            if (index >> level) & 1 == 0 {
+                hash2(node, *sibling)
+            } else {
+                hash2(*sibling, node)
+            }
+        }))
 }
 
 /// Whether `leaf` sits at `index` under `root`.
@@ -178,7 +185,11 @@ impl SparseMerkleTree {
     /// An empty tree of the given depth.
     pub fn new(depth: usize) -> Result<Self, SmtError> {
         check_depth(depth)?;
-        Ok(Self { depth, empty: empty_hashes(depth), levels: vec![HashMap::new(); depth + 1] })
+        Ok(Self {
+            depth,
+            empty: empty_hashes(depth),
+            levels: vec![HashMap::new(); depth + 1],
+        })
     }
 
     /// The depth.
@@ -197,7 +208,10 @@ impl SparseMerkleTree {
     }
 
     fn node(&self, height: usize, position: u64) -> Fr {
-        self.levels[height].get(&position).copied().unwrap_or(self.empty[height])
+        self.levels[height]
+            .get(&position)
+            .copied()
+            .unwrap_or(self.empty[height])
     }
 
     fn set_node(&mut self, height: usize, position: u64, value: Fr) {
@@ -217,7 +231,9 @@ impl SparseMerkleTree {
     /// The siblings of the path to `index`, bottom-up.
     pub fn siblings(&self, index: u64) -> Result<Vec<Fr>, SmtError> {
         check_index(self.depth, index)?;
-        Ok((0..self.depth).map(|h| self.node(h, (index >> h) ^ 1)).collect())
+        Ok((0..self.depth)
+            .map(|h| self.node(h, (index >> h) ^ 1))
+            .collect())
     }
 
     /// Sets the leaf at `index` (insert, update or clear with 0) and returns the witness.
@@ -232,7 +248,11 @@ impl SparseMerkleTree {
         self.set_node(0, index, node);
         for (h, sibling) in siblings.iter().enumerate() {
             let position = index >> h;
-            node = if position & 1 == 0 { hash2(node, *sibling) } else { hash2(*sibling, node) };
+            node = if position & 1 == 0 {
+                hash2(node, *sibling)
+            } else {
+                hash2(*sibling, node)
+            };
             self.set_node(h + 1, position >> 1, node);
         }
         Ok(MerkleUpdateWitness {
@@ -269,7 +289,11 @@ mod tests {
         assert_eq!(tree.root(), naive_root(&leaves));
         for step in 0..60 {
             let index = rng.gen_range(0..(1u64 << DEPTH));
-            let value = if step % 5 == 0 { Fr::ZERO } else { Fr::from(rng.gen::<u64>()) };
+            let value = if step % 5 == 0 {
+                Fr::ZERO
+            } else {
+                Fr::from(rng.gen::<u64>())
+            };
             let w = tree.update(index, value).unwrap();
             assert_eq!(w.old_leaf, leaves[index as usize]);
             leaves[index as usize] = value;

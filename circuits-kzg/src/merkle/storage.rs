@@ -75,7 +75,12 @@ impl LeafSpec for StorageSlot {
     }
 
     fn leaf_inputs(w: &StorageUpdateWitness) -> Vec<Fr> {
-        vec![w.contract, w.slot_index, w.update.old_leaf, w.update.new_leaf]
+        vec![
+            w.contract,
+            w.slot_index,
+            w.update.old_leaf,
+            w.update.new_leaf,
+        ]
     }
 
     fn leaves_and_path(

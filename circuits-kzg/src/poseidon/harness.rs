@@ -91,7 +91,9 @@ impl Sizing {
     pub fn fits(&self, k: u32) -> Result<(), String> {
         if let Some(bits) = self.lookup_bits {
             if k as usize <= bits || (1usize << bits) > Self::usable_rows(k) {
-                return Err(format!("the 2^{bits}-row lookup table does not fit at k = {k}"));
+                return Err(format!(
+                    "the 2^{bits}-row lookup table does not fit at k = {k}"
+                ));
             }
         }
         let columns = self.advice_columns(k);
@@ -122,8 +124,10 @@ fn layout<C: BaseCircuit>(circuit: &C, k: u32) -> BaseCircuitBuilder<Fr> {
     // A circuit without range checks still gets a `RangeChip` (for its gate); the table size
     // is then irrelevant but must be non-zero, and queuing a lookup would be caught by
     // halo2-base at synthesis, since no table is configured.
-    let range =
-        RangeChip::new(lookup_bits.unwrap_or(NO_LOOKUP_BITS), builder.lookup_manager().clone());
+    let range = RangeChip::new(
+        lookup_bits.unwrap_or(NO_LOOKUP_BITS),
+        builder.lookup_manager().clone(),
+    );
     let public = circuit.synthesize(builder.main(0), &range);
     builder.assigned_instances[0] = public;
     builder
@@ -131,7 +135,11 @@ fn layout<C: BaseCircuit>(circuit: &C, k: u32) -> BaseCircuitBuilder<Fr> {
 
 /// Whether any range check was queued (halo2-base then needs the lookup table).
 fn uses_lookups(builder: &BaseCircuitBuilder<Fr>) -> bool {
-    builder.statistics().total_lookup_advice_per_phase.iter().any(|&n| n > 0)
+    builder
+        .statistics()
+        .total_lookup_advice_per_phase
+        .iter()
+        .any(|&n| n > 0)
 }
 
 /// The cells of `circuit` and the table it needs.
@@ -190,17 +198,29 @@ pub fn mock<C: BaseCircuit>(circuit: &C, public: Vec<Fr>) -> Result<(), String> 
 /// Test helper: `circuit` is accepted against its own public inputs at its minimal `k`, `k`
 /// fits and `k − 1` does not, and each listed public input changed by one is rejected. Returns
 /// the sizing and `k` for reports.
-pub fn assert_sound_at_min_k<C: BaseCircuit>(circuit: &C, tamper: &[(usize, &str)]) -> (Sizing, u32) {
+pub fn assert_sound_at_min_k<C: BaseCircuit>(
+    circuit: &C,
+    tamper: &[(usize, &str)],
+) -> (Sizing, u32) {
     let sizing = sizing(circuit);
     let k = sizing.min_k().expect("some k fits");
     assert!(sizing.fits(k).is_ok());
-    assert!(sizing.fits(k - 1).is_err(), "{}: k - 1 = {} fits too", C::NAME, k - 1);
+    assert!(
+        sizing.fits(k - 1).is_err(),
+        "{}: k - 1 = {} fits too",
+        C::NAME,
+        k - 1
+    );
     let public = circuit.public_inputs();
     assert_eq!(mock_at(circuit, k, public.clone()), Ok(()));
     for &(row, what) in tamper {
         let mut wrong = public.clone();
         wrong[row] += Fr::from(1u64);
-        assert!(mock_at(circuit, k, wrong).is_err(), "{}: {what} accepted", C::NAME);
+        assert!(
+            mock_at(circuit, k, wrong).is_err(),
+            "{}: {what} accepted",
+            C::NAME
+        );
     }
     (sizing, k)
 }

@@ -7,8 +7,8 @@
 //! from; the tests of this module and `tests/poseidon.rs` check it against the gadget.
 
 use super::{RATE, R_F, R_P, SECURE_MDS, T};
-use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use poseidon_primitives::poseidon::primitives::{ConstantLength, Hash, Spec};
 use std::marker::PhantomData;
 use std::sync::OnceLock;
