@@ -55,31 +55,6 @@ pub enum Command {
     FleetReport(FleetReportArgs),
 }
 
-/// A scheduling policy for proving an operation's sub-circuits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Policy {
-    /// One sub-circuit after another, each with halo2's own multi-threading (the published
-    /// "previous").
-    Previous,
-    /// Independent sub-circuits spawned with plain rayon.
-    Rayon,
-    /// zkpar's dependency-graph scheduler (the published "new").
-    Dag,
-    /// A static HEFT plan computed before the run, executed as planned.
-    Heft,
-}
-
-impl From<Policy> for PolicyName {
-    fn from(policy: Policy) -> Self {
-        match policy {
-            Policy::Previous => PolicyName::Previous,
-            Policy::Rayon => PolicyName::Rayon,
-            Policy::Dag => PolicyName::Dag,
-            Policy::Heft => PolicyName::Heft,
-        }
-    }
-}
-
 /// A list-scheduling policy for `stg`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StgPolicy {
@@ -127,9 +102,10 @@ pub struct ProveArgs {
     /// Block file to prove.
     #[arg(long, value_name = "FILE")]
     pub block: Option<PathBuf>,
-    /// Scheduling policy.
-    #[arg(long, value_enum, default_value_t = Policy::Dag)]
-    pub policy: Policy,
+    /// Scheduling policy: previous, rayon, dag or heft (the names results.json and the reports
+    /// use: one enum, `scheduler::policy::PolicyName`).
+    #[arg(long, default_value = "dag", value_parser = parse_policy)]
+    pub policy: PolicyName,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
@@ -386,6 +362,11 @@ impl LimitArgs {
     }
 }
 
+/// A policy by its name in `PolicyName` (previous, rayon, dag, heft).
+pub fn parse_policy(input: &str) -> Result<PolicyName, String> {
+    input.parse::<PolicyName>().map_err(|e| e.to_string())
+}
+
 /// Why a size string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SizeError {
@@ -533,7 +514,7 @@ mod tests {
         match cli.command {
             Command::Prove(args) => {
                 assert_eq!(args.mem_budget, Some(512 << 20));
-                assert_eq!(args.policy, Policy::Dag);
+                assert_eq!(args.policy, PolicyName::Dag);
             }
             other => panic!("parsed as {other:?}"),
         }

@@ -65,7 +65,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
         Target::Operation(op) => (op.clone(), "operation"),
         Target::Block(b) => (b.id.clone(), "block"),
     };
-    let policy_name = PolicyName::from(args.policy);
+    let policy_name = args.policy;
     let out = args
         .out
         .clone()
