@@ -158,6 +158,48 @@ fn storage_update_rejects_bad_witnesses_and_other_slots() {
 }
 
 #[test]
+fn circuits_follow_the_native_tree_through_a_sequence_of_updates() {
+    // Depth 6 keeps each MockProver run small; the roots chain from one update to the next.
+    const DEPTH: usize = 6;
+    let mut tree = SparseMerkleTree::new(DEPTH).unwrap();
+    let index = account_index_at(DEPTH, 13).unwrap();
+    tree.update(index, account_leaf(0, 0)).unwrap();
+    let mut root = tree.root();
+    for (balance, nonce) in [(100u64, 0u64), (40, 1)] {
+        let old = tree.get(index).unwrap();
+        let update = tree.update(index, account_leaf(balance, nonce)).unwrap();
+        let (old_balance, old_nonce) = if balance == 100 { (0, 0) } else { (100, 0) };
+        assert_eq!(old, account_leaf(old_balance, old_nonce));
+        let w = AccountUpdateWitness {
+            update,
+            old_balance,
+            old_nonce,
+            new_balance: balance,
+            new_nonce: nonce,
+        };
+        let c = AccountUpdateCircuit::new(w).unwrap();
+        let public = c.public_inputs();
+        assert_eq!(public[row::OLD_ROOT], root);
+        assert_eq!(mock(&c, public.clone()), Ok(()));
+        root = public[row::NEW_ROOT];
+    }
+    let contract = Fr::from(1001);
+    let key = storage_slot_key(contract, Fr::from(1));
+    let update = tree
+        .update(storage_index_at(DEPTH, key).unwrap(), Fr::from(77))
+        .unwrap();
+    let c = StorageUpdateCircuit::new(StorageUpdateWitness {
+        update,
+        contract,
+        slot_index: Fr::from(1),
+    })
+    .unwrap();
+    assert_eq!(c.public_inputs()[row::OLD_ROOT], root);
+    assert_eq!(mock(&c, c.public_inputs()), Ok(()));
+    assert_eq!(c.public_inputs()[row::NEW_ROOT], tree.root());
+}
+
+#[test]
 fn depth_is_a_parameter() {
     // Smaller trees are smaller circuits: depth 8 needs fewer cells than depth 32.
     let small = sizing(&AccountUpdateCircuit::new(account_witness(8, 5)).unwrap());

@@ -120,3 +120,37 @@ pub fn canonical_low_bits(
     range.range_check(ctx, lo_slack, LO_BITS);
     bits
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halo2_base::utils::testing::base_test;
+
+    /// The low bits of keys at the edges of the canonical range: 0, `r − 1` (where `hi = r_hi`
+    /// and the `lo` slack is 0), and `r_hi · 2^128` (where `hi = r_hi`, `lo = 0`).
+    #[test]
+    fn canonical_low_bits_at_the_edges() {
+        let (_, r_hi) = split128(&-Fr::ONE);
+        let two_128 = Fr::from_u128(1u128 << 64).square();
+        for key in [
+            Fr::ZERO,
+            -Fr::ONE,
+            Fr::from_u128(r_hi) * two_128,
+            Fr::from(0b1011),
+        ] {
+            let expected = split128(&key).0 & 0x7fff_ffff;
+            let bits = base_test().k(12).lookup_bits(8).run(|ctx, range| {
+                let key = ctx.load_witness(key);
+                canonical_low_bits(ctx, range, key, 31)
+                    .iter()
+                    .map(|b| *b.value())
+                    .collect::<Vec<_>>()
+            });
+            let got = bits
+                .iter()
+                .enumerate()
+                .fold(0u128, |acc, (i, b)| acc | (u128::from(*b == Fr::ONE) << i));
+            assert_eq!(got, expected, "key {key:?}");
+        }
+    }
+}
