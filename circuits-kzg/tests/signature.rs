@@ -1,5 +1,7 @@
 //! The signature circuit: valid signatures pass, every tampering the module docs rule out fails
 //! (MockProver), the chosen k is minimal for its column count, and one real SHPLONK proof.
+use std::time::Instant;
+
 use circuits_kzg::{
     params,
     signature::{
@@ -183,13 +185,22 @@ fn k_is_minimal_for_its_column_count() {
 
 #[test]
 fn real_shplonk_proof() {
+    // Timings are printed for the report (`--nocapture`), never asserted.
+    let clock = Instant::now();
     let params = params::test_params(K).unwrap();
+    println!("params k={K}: {:.2?}", clock.elapsed());
+    let clock = Instant::now();
     let keys = signature::keygen(&params).unwrap();
+    println!("keygen: {:.2?}", clock.elapsed());
     let vk = keys.pk.get_vk();
     let w = signed();
 
+    let clock = Instant::now();
     let proof = signature::prove(&params, &keys, &w).unwrap();
+    println!("prove: {:.2?} ({} bytes)", clock.elapsed(), proof.len());
+    let clock = Instant::now();
     signature::verify(&params, vk, &proof, &w.tx, &w.public_key).unwrap();
+    println!("verify: {:.2?}", clock.elapsed());
 
     let mut tampered = proof.clone();
     let mid = tampered.len() / 2;

@@ -26,8 +26,12 @@
 //!
 //! # Shape
 //!
-//! [`K`] = 15 rows (2^15), lookup table of [`LOOKUP_BITS`] = 14 bits, ~0.57 M advice cells in
-//! ~18 advice columns (the exact numbers are printed by the tests and listed in the report).
+//! [`K`] = 15 (2^15 rows), lookup table of [`LOOKUP_BITS`] = 14 bits: 576,449 advice cells in
+//! 18 advice columns, 93,399 range-check lookup cells in 3 lookup-advice columns, 1 fixed
+//! column, 8,354 constants; [`NUM_PUBLIC_INPUTS`] = 11 instance cells. The proof is 6,944 bytes.
+//!
+//! Proving goes through [`keygen`] / [`prove`] / [`verify`] (SHPLONK with snark-verifier's
+//! Poseidon transcript, see [`crate::params`]).
 pub mod native;
 
 use halo2_base::{
