@@ -27,6 +27,8 @@
 //! `g2` and `s·g2`), i.e. the bytes `ParamsKZG::write` produces, so ceremony files converted for
 //! halo2-axiom are read as they are. Reading checks the length, the header `k`, that every point
 //! is on its curve, and the pairing relation `e(g[1], g2) = e(g[0], s·g2)`.
+//! These checks catch truncation, bit rot, a wrong `k` and G1/G2 halves from different set-ups;
+//! they do not prove a file is an honest ceremony transcript (verify the ceremony for that).
 //!
 //! # Proofs
 //!

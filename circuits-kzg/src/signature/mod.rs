@@ -93,6 +93,10 @@ pub const UNUSABLE_ROWS: usize = 20;
 
 /// Lays out the signature check of `witness` in `ctx` and returns the public-input cells, in
 /// [`native::public_inputs`] order. See the module docs for the constraints.
+///
+/// # Panics
+///
+/// If `witness.public_key` is the identity (no affine coordinates).
 pub fn assign_signature_check(
     ctx: &mut Context<Fr>,
     range: &RangeChip<Fr>,
