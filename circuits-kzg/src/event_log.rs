@@ -136,7 +136,7 @@ impl BaseCircuit for EventLogCircuit {
 
     fn synthesize(&self, ctx: &mut Context<Fr>, range: &RangeChip<Fr>) -> Vec<AssignedValue<Fr>> {
         let gate = range.gate();
-        let poseidon = PoseidonGadget::new(ctx, gate);
+        let mut poseidon = PoseidonGadget::new(ctx);
         let values = ctx.assign_witnesses(self.slots.iter().map(|s| s.0));
         let flags = ctx.assign_witnesses(self.slots.iter().map(|s| s.1));
         for (i, (&value, &flag)) in values.iter().zip(&flags).enumerate() {

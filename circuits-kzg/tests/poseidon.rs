@@ -2,10 +2,11 @@
 //! R_P = 57), on random messages of every length up to 7.
 
 use circuits_kzg::poseidon::harness::{assert_sound_at_min_k, mock, BaseCircuit};
-use circuits_kzg::poseidon::{hash2, hash_fields, PoseidonGadget};
+use circuits_kzg::poseidon::{hash2, hash_fields, spec, PoseidonGadget};
 use halo2_base::gates::{RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use halo2_base::poseidon::hasher::PoseidonHasher;
 use halo2_base::utils::testing::base_test;
 use halo2_base::{AssignedValue, Context};
 use proptest::prelude::*;
@@ -20,7 +21,7 @@ impl BaseCircuit for HashCircuit {
         None
     }
     fn synthesize(&self, ctx: &mut Context<Fr>, range: &RangeChip<Fr>) -> Vec<AssignedValue<Fr>> {
-        let poseidon = PoseidonGadget::new(ctx, range.gate());
+        let mut poseidon = PoseidonGadget::new(ctx);
         let message = ctx.assign_witnesses(self.0.iter().copied());
         vec![poseidon.hash_fields(ctx, range.gate(), &message)]
     }
@@ -39,12 +40,22 @@ proptest! {
     #[test]
     fn native_equals_in_circuit(message in prop::collection::vec(fr(), 0..8)) {
         let native = hash_fields(&message);
-        let assigned = base_test().k(12).run_gate(|ctx, gate| {
-            let poseidon = PoseidonGadget::new(ctx, gate);
+        let (gadget, again, hasher) = base_test().k(13).run_gate(|ctx, gate| {
             let cells = ctx.assign_witnesses(message.iter().copied());
-            *poseidon.hash_fields(ctx, gate, &cells).value()
+            // The gadget, twice with another hash in between (its sponge is reset per hash)...
+            let mut poseidon = PoseidonGadget::new(ctx);
+            let first = *poseidon.hash_fields(ctx, gate, &cells).value();
+            let one = ctx.load_constant(Fr::ONE);
+            poseidon.hash2(ctx, gate, one, one);
+            let again = *poseidon.hash_fields(ctx, gate, &cells).value();
+            // ...and halo2-base's PoseidonHasher, which the signature circuit uses.
+            let mut hasher = PoseidonHasher::new(spec().clone());
+            hasher.initialize_consts(ctx, gate);
+            (first, again, *hasher.hash_fix_len_array(ctx, gate, &cells).value())
         });
-        prop_assert_eq!(native, assigned);
+        prop_assert_eq!(native, gadget);
+        prop_assert_eq!(native, again);
+        prop_assert_eq!(native, hasher);
     }
 }
 

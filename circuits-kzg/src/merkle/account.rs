@@ -86,7 +86,7 @@ impl LeafSpec for AccountLeaf {
     fn leaves_and_path(
         ctx: &mut Context<Fr>,
         range: &RangeChip<Fr>,
-        poseidon: &PoseidonGadget,
+        poseidon: &mut PoseidonGadget,
         inputs: &[AssignedValue<Fr>],
         low_bits: usize,
     ) -> LeafPath {

@@ -46,7 +46,7 @@ fn order(
 pub fn update_roots(
     ctx: &mut Context<Fr>,
     gate: &impl GateInstructions<Fr>,
-    poseidon: &PoseidonGadget,
+    poseidon: &mut PoseidonGadget,
     old_leaf: AssignedValue<Fr>,
     new_leaf: AssignedValue<Fr>,
     bits: &[PathBit],

@@ -108,7 +108,7 @@ pub trait LeafSpec: Clone + fmt::Debug {
     fn leaves_and_path(
         ctx: &mut Context<Fr>,
         range: &RangeChip<Fr>,
-        poseidon: &PoseidonGadget,
+        poseidon: &mut PoseidonGadget,
         leaf_inputs: &[AssignedValue<Fr>],
         low_bits: usize,
     ) -> LeafPath;
@@ -178,16 +178,16 @@ impl<S: LeafSpec> BaseCircuit for LeafUpdateCircuit<S> {
 
     fn synthesize(&self, ctx: &mut Context<Fr>, range: &RangeChip<Fr>) -> Vec<AssignedValue<Fr>> {
         let u = S::tree_update(&self.witness);
-        let poseidon = PoseidonGadget::new(ctx, range.gate());
+        let mut poseidon = PoseidonGadget::new(ctx);
         let inputs = ctx.assign_witnesses(S::leaf_inputs(&self.witness));
-        let path = S::leaves_and_path(ctx, range, &poseidon, &inputs, u.depth - 1);
+        let path = S::leaves_and_path(ctx, range, &mut poseidon, &inputs, u.depth - 1);
         let mut bits: Vec<PathBit> = path.low_bits.into_iter().map(PathBit::Cell).collect();
         bits.push(PathBit::Constant(S::HALF.top_bit()));
         let siblings = ctx.assign_witnesses(u.siblings.iter().copied());
         let (old_root, new_root) = gadget::update_roots(
             ctx,
             range.gate(),
-            &poseidon,
+            &mut poseidon,
             path.old_leaf,
             path.new_leaf,
             &bits,
