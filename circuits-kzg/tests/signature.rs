@@ -212,3 +212,22 @@ fn real_shplonk_proof() {
     assert!(signature::verify(&params, vk, &proof, &other_tx, &w.public_key).is_err());
     assert!(signature::verify(&params, vk, &proof, &w.tx, &bob().public_key()).is_err());
 }
+
+#[test]
+fn message_hash_matches_the_crates_poseidon() {
+    // The signature module hashes with snark-verifier's native sponge; `poseidon::hash_fields`
+    // is the crate's own native Poseidon. Both must be halo2-base's `hash_fix_len_array`.
+    for tx in [
+        transfer(),
+        Transaction {
+            value: 0,
+            nonce: 0,
+            ..transfer()
+        },
+    ] {
+        assert_eq!(
+            tx.message_hash(),
+            circuits_kzg::poseidon::hash_fields(&tx.fields())
+        );
+    }
+}
