@@ -26,21 +26,9 @@
 //! `P (b - a)` ([`energy_feasible`]). [`root_bound`] raises the head-and-tail bound to the
 //! smallest `T` passing the test.
 
-use super::problem::{Bits, Problem};
+use super::problem::{Bits, Instance, PlanError, Problem};
 use super::reduced::{Reduced, MAX_TASKS};
-use super::PlanError;
 use crate::shape::DagShape;
-
-/// Costs and capacity of the problem a bound is about.
-#[derive(Clone, Copy)]
-pub(super) struct Instance<'a> {
-    /// Task costs.
-    pub(super) dur: &'a [f64],
-    /// Number of workers.
-    pub(super) cap: usize,
-    /// All costs are integers, so the optimum is one.
-    pub(super) integral: bool,
-}
 
 /// Heads and tails of every task (see the module docs).
 pub(super) struct Windows {

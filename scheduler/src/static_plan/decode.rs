@@ -13,9 +13,8 @@
 
 use std::cmp::Ordering;
 
-use super::problem::{Problem, Profile, Workspace};
+use super::problem::{PlanError, Problem, Profile, Workspace};
 use super::reduced::Reduced;
-use super::PlanError;
 use crate::analysis::{self, ReadyOrder};
 use crate::shape::{DagShape, StaticPlan, TaskIndex};
 

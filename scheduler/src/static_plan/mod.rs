@@ -14,8 +14,8 @@
 //! | `bnb` | the exact branch and bound |
 //! | `check` | the one plan check: [`validate_plan`], and the runnable check of the executor and simulator |
 //!
-//! Imports run one way: `problem` <- `reduced` <- `bounds` <- `bnb` <- `search`, and `decode`
-//! between `problem`/`reduced` and `search`.
+//! Imports run one way: `problem` <- `reduced` <- `bounds` <- `bnb` <- `search`, with `decode`
+//! (on `problem` and `reduced`) used by `search`; `check` stands alone.
 //!
 //! # The problem
 //! Tasks with known costs and precedence constraints run non-preemptively on `P` identical
@@ -69,8 +69,6 @@
 //! each task on one worker at its single-thread cost. A task that also uses data parallelism
 //! only finishes earlier than planned, and the plan's order stays valid.
 
-use crate::analysis::CycleError;
-
 mod bnb;
 mod bounds;
 pub(crate) mod check;
@@ -87,15 +85,5 @@ mod tests;
 pub use bounds::makespan_lower_bound;
 pub use check::validate_plan;
 pub use decode::{list_schedule, try_list_schedule};
+pub use problem::PlanError;
 pub use search::{plan, plan_with, solve, PlanOptions, Solution, FRACTIONAL_SHARE};
-
-/// The shape cannot be scheduled.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum PlanError {
-    /// The graph has a cycle.
-    #[error(transparent)]
-    Cycle(#[from] CycleError),
-    /// The shape is inconsistent (lengths, indices, costs or priorities).
-    #[error("invalid task graph shape: {0}")]
-    InvalidShape(String),
-}

@@ -1,4 +1,5 @@
-//! The model every part of the planner shares: a validated instance ([`Problem`]), the capacity
+//! The model every part of the planner shares: a validated instance ([`Problem`]), what a
+//! lower bound reads of one ([`Instance`]), the capacity
 //! profile serial decoding fills ([`Profile`]), reusable buffers ([`Workspace`]) and task bitsets
 //! ([`Bits`]).
 //!
@@ -10,9 +11,19 @@
 
 use std::cmp::Ordering;
 
-use super::PlanError;
 use crate::analysis::{self, CycleError};
 use crate::shape::{DagShape, TaskIndex};
+
+/// The shape cannot be scheduled.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// The graph has a cycle.
+    #[error(transparent)]
+    Cycle(#[from] CycleError),
+    /// The shape is inconsistent (lengths, indices, costs or priorities).
+    #[error("invalid task graph shape: {0}")]
+    InvalidShape(String),
+}
 
 /// A validated instance: costs, predecessor and successor lists rebuilt from `preds`.
 pub(super) struct Problem {
@@ -37,8 +48,7 @@ impl Problem {
         let succs = analysis::checked_succs(shape).map_err(PlanError::InvalidShape)?;
         let dur: Vec<f64> = shape.tasks.iter().map(|t| t.cost_s).collect();
         let preds = shape.preds.clone();
-        let topo = analysis::topo_order_of(&preds, &succs, |t| shape.tasks[t].name.clone())
-            .map_err(|e: CycleError| PlanError::Cycle(e))?;
+        let topo = analysis::topo_order_of(&preds, &succs, |t| shape.tasks[t].name.clone())?;
         let mut topo_pos = vec![0; n];
         for (k, &t) in topo.iter().enumerate() {
             topo_pos[t] = k;
@@ -95,6 +105,17 @@ impl Problem {
             .map(|(s, d)| s + d)
             .fold(0.0, f64::max)
     }
+}
+
+/// Costs and capacity of the problem a bound is about.
+#[derive(Clone, Copy)]
+pub(super) struct Instance<'a> {
+    /// Task costs.
+    pub(super) dur: &'a [f64],
+    /// Number of workers.
+    pub(super) cap: usize,
+    /// All costs are integers, so the optimum is one.
+    pub(super) integral: bool,
 }
 
 /// Usage of the `P` workers over time: `usage[k]` tasks run during `[times[k], times[k + 1])`;

@@ -10,8 +10,7 @@
 //! optimal schedule starts `a` no later than `b`. The renumbering makes ties in start time agree
 //! with that rule.
 
-use super::bounds::Instance;
-use super::problem::{Bits, Problem};
+use super::problem::{Bits, Instance, Problem};
 use crate::analysis::{self, ReadyOrder};
 use crate::shape::TaskIndex;
 

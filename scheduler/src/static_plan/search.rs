@@ -10,9 +10,8 @@ use super::bounds::{self, Windows};
 use super::decode::{
     expand, graham, justify_fully, priority_list, serial, sort_by_start, to_plan, zero_tasks_fit,
 };
-use super::problem::{Problem, Workspace};
+use super::problem::{PlanError, Problem, Workspace};
 use super::reduced::Reduced;
-use super::PlanError;
 use crate::shape::{DagShape, StaticPlan, TaskIndex};
 
 /// Budget and seed of the search in [`plan_with`].
