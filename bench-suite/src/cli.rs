@@ -58,17 +58,17 @@ pub enum Command {
 /// A list-scheduling policy for `stg`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StgPolicy {
-    /// Heterogeneous Earliest Finish Time.
+    /// The `heft` policy's static plan: list scheduling, local search, branch and bound.
     Heft,
-    /// zkpar's dependency-graph scheduler's policy.
+    /// zkpar's dependency-graph scheduler's policy (critical-path-first, simulated).
     Dag,
 }
 
-impl From<StgPolicy> for scheduler::stg::StgPolicy {
+impl From<StgPolicy> for crate::stg::StgPolicy {
     fn from(policy: StgPolicy) -> Self {
         match policy {
-            StgPolicy::Heft => scheduler::stg::StgPolicy::Heft,
-            StgPolicy::Dag => scheduler::stg::StgPolicy::Dag,
+            StgPolicy::Heft => crate::stg::StgPolicy::Heft,
+            StgPolicy::Dag => crate::stg::StgPolicy::Dag,
         }
     }
 }
@@ -244,7 +244,9 @@ pub struct CalibrateArgs {
 /// `zkpar stg`.
 #[derive(Debug, Args)]
 pub struct StgArgs {
-    /// Directory of STG files.
+    /// An STG set laid out as published (size folders `50/` .. `5000/` and
+    /// `optimal/Case{N}_{P}_OPT.csv`), or a folder of `.stg` files, or one `.stg` file (no table:
+    /// gaps against the planner's proven lower bound).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
     /// Processor counts to schedule for.

@@ -13,6 +13,8 @@
 //!   to exit codes;
 //! - [`data`]: where the datasets folder is found (`--data`, `./datasets`, the workspace's).
 //! - [`sizing`]: simulated fleet sizing (proving time of a job on W workers × P threads).
+//! - [`stg`]: the Standard Task Graph Set: its formats and layouts, and the gaps of the
+//!   scheduling policies to the optimal schedules (`zkpar stg`).
 //!
 //! The benches (`benches/operations.rs`) link against this library so that the numbers they
 //! produce and the numbers the report reads share one definition.
@@ -25,3 +27,4 @@ pub mod gate;
 pub mod measure;
 pub mod report;
 pub mod sizing;
+pub mod stg;

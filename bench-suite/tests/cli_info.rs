@@ -1,4 +1,4 @@
-//! `zkpar ops`, `zkpar topology` and `zkpar stg`, run through the built binary.
+//! `zkpar ops` and `zkpar topology`, run through the built binary (`zkpar stg`: `stg_cli.rs`).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -112,69 +112,4 @@ fn topology_json_parses() {
     let out = zkpar(&["topology"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains(&format!("provider       {provider}")));
-}
-
-const STG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/stg");
-
-#[test]
-fn stg_json_matches_the_library() {
-    let set = Path::new(STG_DIR);
-    if !set.join("50").is_dir() {
-        eprintln!("skipped: the STG set is not at {STG_DIR}");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let out = zkpar(
-        &[
-            "stg", "--dir", STG_DIR, "--procs", "16", "--policy", "dag", "--json",
-        ],
-        dir.path(),
-    );
-    let rows = json_stdout(&out);
-    let rows = rows.as_array().expect("an array");
-    assert_eq!(rows.len(), 1);
-    let row = &rows[0];
-    for field in [
-        "set",
-        "procs",
-        "policy",
-        "graphs",
-        "mean_gap_pct",
-        "max_gap_pct",
-        "optimal",
-    ] {
-        assert!(row.get(field).is_some(), "{field} missing: {row}");
-    }
-    assert_eq!(row["procs"], 16);
-    assert_eq!(row["policy"], "dag");
-    // The simulation is deterministic: the command must report exactly what the library finds.
-    let expected = scheduler::stg::evaluate(set, &[16], scheduler::stg::StgPolicy::Dag).unwrap();
-    assert_eq!(row, &serde_json::to_value(&expected[0]).unwrap());
-    let mean = row["mean_gap_pct"].as_f64().unwrap();
-    assert!(mean >= 0.0 && mean <= row["max_gap_pct"].as_f64().unwrap());
-}
-
-#[test]
-fn a_malformed_stg_file_names_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let graphs = dir.path().join("set").join("50");
-    std::fs::create_dir_all(&graphs).unwrap();
-    std::fs::write(
-        graphs.join("rand0000.stg"),
-        "# two real tasks\n2\n0 0 0\n1 5 1 0\n2 seven 1 1\n3 0 1 2\n",
-    )
-    .unwrap();
-    let out = zkpar(&["stg", "--dir", "set", "--procs", "2"], dir.path());
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("rand0000.stg") && err.contains("line 5"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-
-    let out = zkpar(&["stg", "--dir", "missing"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("missing"));
 }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use bench_suite::stg::{self, Optimum, StgError};
 use scheduler::analysis;
-use scheduler::stg::{self, Optimum, StgError};
 
 fn stg_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(
@@ -59,13 +59,13 @@ fn first_graph_matches_its_comment() {
 fn parses_the_optimal_tables() {
     let Some(dir) = stg_dir() else { return };
     for p in [2, 4, 8, 16] {
-        let table = stg::read_optimal(&dir, p).unwrap();
+        let table = stg::read_optimal(&dir, 50, p).unwrap();
         assert_eq!(table.len(), 180);
         assert!(table
             .iter()
             .all(|e| e.procs == p && e.graph.starts_with("50/rand")));
     }
-    let two = stg::read_optimal(&dir, 2).unwrap();
+    let two = stg::read_optimal(&dir, 50, 2).unwrap();
     assert_eq!(two[0].optimum, Optimum::Proven(131.0));
     let bounded = two.iter().find(|e| e.graph == "50/rand0060.stg").unwrap();
     assert_eq!(

@@ -13,8 +13,8 @@
 //! - [`topology`]: NUMA domains, cores and caches; pinning;
 //! - [`metrics`] and [`trace`]: what happened;
 //! - [`spec`]: tasks as data (kind + input bytes), run here by [`spec::run_local`] or on a fleet;
-//! - [`static_plan`], [`sim`], [`stg`]: static plans (the `heft` policy's planner and the one
-//!   plan check), simulation and benchmark graphs.
+//! - [`static_plan`], [`sim`]: static plans (the `heft` policy's planner and the one plan
+//!   check) and simulation.
 //!
 //! # Example
 //!
@@ -78,7 +78,6 @@ pub mod shape;
 pub mod sim;
 pub mod spec;
 pub mod static_plan;
-pub mod stg;
 pub mod topology;
 pub mod trace;
 

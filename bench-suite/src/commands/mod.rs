@@ -132,7 +132,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             cause.is::<SizeError>()
                 || cause.is::<circuits::operations::SpecError>()
                 || cause.is::<circuits::bundle::BundleError>()
-                || cause.is::<scheduler::stg::StgError>()
+                || cause.is::<crate::stg::StgError>()
                 || cause.is::<scheduler::policy::UnknownPolicy>()
         }
     });
