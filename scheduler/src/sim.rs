@@ -26,8 +26,8 @@
 //!   domain that released it; entry tasks are dealt round-robin over the domains. An idle worker
 //!   takes the best task of its own domain, else steals the best task of another domain.
 //! * [`Dispatch::Plan`]: worker `w` runs `order_per_worker[w]` in order, each task as soon as its
-//!   predecessors are done. Plans are checked first by the executor's own check
-//!   ([`crate::static_plan::check`]), so a plan the executor runs also simulates, and one it
+//!   predecessors are done. Plans are checked first by the executor's own check (the
+//!   crate-private `static_plan::check`), so a plan the executor runs also simulates, and one it
 //!   rejects fails here too ([`SimError::Deadlock`] for waits that never end).
 //!
 //! In the three task-parallel policies a task runs on one worker at its single-thread cost.

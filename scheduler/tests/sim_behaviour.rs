@@ -5,9 +5,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use scheduler::analysis;
-use scheduler::list_schedule;
 use scheduler::shape::{DagShape, Dispatch, StaticPlan, TaskShape};
 use scheduler::sim::{self, SimError, SimMachine, SimReport};
+use scheduler::static_plan;
 
 /// A random layered-ish DAG with integer costs; `locality` hints (if any) cycle over `domains`.
 fn random_dag(
@@ -56,7 +56,7 @@ fn dispatches(shape: &DagShape, workers: usize) -> Vec<(&'static str, Dispatch)>
                 locality: true,
             },
         ),
-        ("plan", Dispatch::Plan(list_schedule::plan(shape, workers))),
+        ("plan", Dispatch::Plan(static_plan::plan(shape, workers))),
     ]
 }
 
@@ -243,7 +243,7 @@ fn priority_on_one_domain_is_list_scheduling() {
         let shape = random_dag(70, 0.1, seed, 1, None);
         let priority = analysis::bottom_levels(&shape).unwrap();
         for workers in [2, 4, 8] {
-            let planned = list_schedule::list_schedule(&shape, workers, &priority);
+            let planned = static_plan::list_schedule(&shape, workers, &priority);
             let dispatch = Dispatch::Priority {
                 priority: priority.clone(),
                 locality: false,
@@ -261,7 +261,7 @@ fn priority_on_one_domain_is_list_scheduling() {
 #[test]
 fn plan_dispatch_follows_the_plan() {
     let shape = random_dag(60, 0.1, 4, 1, None);
-    let plan = list_schedule::plan(&shape, 4);
+    let plan = static_plan::plan(&shape, 4);
     let report = sim::simulate(
         &shape,
         &Dispatch::Plan(plan.clone()),

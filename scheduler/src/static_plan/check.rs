@@ -173,3 +173,81 @@ pub fn validate_plan(shape: &DagShape, plan: &StaticPlan) -> Result<(), String> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::TaskShape;
+
+    /// A chain `0 -> 1 -> 2 -> 3` of unit tasks.
+    fn chain() -> DagShape {
+        DagShape {
+            tasks: (0..4)
+                .map(|i| TaskShape {
+                    name: format!("t{i}"),
+                    kind: "k".into(),
+                    cost_s: 1.0,
+                    max_threads: 1,
+                    peak_mem_bytes: 0,
+                    locality: None,
+                })
+                .collect(),
+            preds: vec![vec![], vec![0], vec![1], vec![2]],
+            succs: vec![vec![1], vec![2], vec![3], vec![]],
+        }
+    }
+
+    fn lists(order_per_worker: Vec<Vec<TaskIndex>>) -> StaticPlan {
+        StaticPlan {
+            order_per_worker,
+            ..StaticPlan::default()
+        }
+    }
+
+    #[test]
+    fn runnable_plans_pass_and_name_their_owners() {
+        let shape = chain();
+        let plan = lists(vec![vec![0, 2], vec![1, 3], vec![]]);
+        // An empty list past the worker count is harmless.
+        assert_eq!(check_runnable(&shape, &plan, 2).unwrap(), vec![0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn deadlocks_and_bad_lists_are_rejected() {
+        let shape = chain();
+        let err = check_runnable(&shape, &lists(vec![vec![2, 0], vec![3, 1]]), 2).unwrap_err();
+        assert!(matches!(&err, PlanFault::Deadlock(m) if m.contains("worker 0 waits on task 2")));
+        // The same worker running a successor before its predecessor deadlocks too.
+        let err = check_runnable(&shape, &lists(vec![vec![1, 0, 2, 3]]), 1).unwrap_err();
+        assert!(matches!(err, PlanFault::Deadlock(_)), "{err}");
+        for (plan, workers, what) in [
+            (
+                lists(vec![vec![0, 1], vec![2, 3]]),
+                1,
+                "only 1 are available",
+            ),
+            (lists(vec![vec![0, 1, 2, 3, 3]]), 1, "listed twice"),
+            (lists(vec![vec![0, 1, 2]]), 1, "not scheduled"),
+            (lists(vec![vec![0, 1, 2, 3, 9]]), 1, "out of range"),
+        ] {
+            let err = check_runnable(&shape, &plan, workers).unwrap_err();
+            assert!(err.to_string().contains(what), "{err}");
+        }
+    }
+
+    #[test]
+    fn validate_plan_rejects_a_deadlock_with_consistent_times() {
+        // Zero-cost tasks make every start time 0 consistent, yet worker 0 runs 1 before 0.
+        let mut shape = chain();
+        shape.tasks.iter_mut().for_each(|t| t.cost_s = 0.0);
+        let plan = StaticPlan {
+            worker_of: vec![0; 4],
+            start_s: vec![0.0; 4],
+            order_per_worker: vec![vec![1, 0, 2, 3]],
+            makespan_s: 0.0,
+        };
+        assert!(validate_plan(&shape, &plan)
+            .unwrap_err()
+            .contains("deadlock"));
+    }
+}

@@ -1,7 +1,7 @@
 //! Static scheduling on identical workers (`P | prec | Cmax`): the planner behind the `heft`
 //! policy. It is not HEFT: it combines list scheduling, a local search that improves on it, lower
 //! bounds, and an exact branch and bound that proves them; textbook HEFT
-//! ([`crate::policy::heft::fallback_plan`]) is only its fallback. Also the one plan check.
+//! ([`crate::policy::fallback_plan`]) is only its fallback. Also the one plan check.
 //!
 //! # Where things are
 //! | module | job |
