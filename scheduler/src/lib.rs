@@ -80,8 +80,3 @@ pub mod spec;
 pub mod static_plan;
 pub mod topology;
 pub mod trace;
-
-/// The old name of [`static_plan`], kept so existing paths (`scheduler::list_schedule::solve`)
-/// still resolve.
-#[doc(hidden)]
-pub use static_plan as list_schedule;
