@@ -286,9 +286,9 @@ fn set_bound(items: &mut [(f64, f64, f64)], cap: usize, integral: bool) -> f64 {
     best
 }
 
-/// Set-strengthened heads of the module docs, for predecessor lists `preds` and successor lists `succs` in
-/// topological order `topo` (pass the successor lists as `preds` and the reversed order to get
-/// tails).
+/// Set-strengthened heads of the module docs, for predecessor lists `preds` and successor lists
+/// `succs` in topological order `topo` (pass the successor lists as `preds` and the reversed
+/// order to get tails).
 ///
 /// # Complexity
 /// O(|V| · (|V| + |E|) + |V|³) for the pairwise chains and the set bounds.

@@ -12,7 +12,7 @@
 //! | `bounds` | every lower bound, in one head/tail convention: [`makespan_lower_bound`] |
 //! | `reduced` | the problem without zero-cost tasks, with dominance, for the exact search |
 //! | `bnb` | the exact branch and bound |
-//! | `check` | the one plan check: [`validate_plan`], and the runnable check of the executor and simulator |
+//! | `check` | the one plan check: runnable (executor, simulator) and [`validate_plan`] |
 //!
 //! Imports run one way: `problem` <- `reduced` <- `bounds` <- `bnb` <- `search`, with `decode`
 //! (on `problem` and `reduced`) used by `search`; `check` stands alone.
@@ -24,7 +24,8 @@
 //!
 //! # How [`plan`] works
 //! 1. **Lower bound.** [`makespan_lower_bound`] starts from `max(W / P, C)` and raises it twice
-//!    (details in the `bounds` submodule, which keeps every bound in one convention: heads and tails). *Heads and tails*: a task cannot start before all its
+//!    (details in the `bounds` submodule, which states every bound in one convention: heads and
+//!    tails). *Heads and tails*: a task cannot start before all its
 //!    ancestors are done, and those need at least `W / P` (or the pigeonhole bound: of the
 //!    `P + 1` longest, two share a worker) after the earliest of them can start; on layered
 //!    graphs this sees that whole layers run one after another, which no path argument does.
@@ -54,8 +55,9 @@
 //!    workers are never told apart, and prunes with earliest starts propagated from the placed
 //!    prefix (never below the heads of step 1), latest starts from the tails, the energy due
 //!    before each deadline and after each release, left-shift dominance, and swaps of
-//!    interchangeable tasks. It ignores zero-cost tasks (a relaxation, so its bounds hold). Each exhausted `T` raises the proven bound; the first feasible `T`
-//!    is optimal. A node limit ([`PlanOptions::max_search_nodes`]) keeps it bounded; [`solve`]
+//!    interchangeable tasks. It ignores zero-cost tasks (the `reduced` problem: a relaxation, so
+//!    its bounds hold). Each exhausted `T` raises the proven bound; the first feasible `T` is
+//!    optimal. A node limit ([`PlanOptions::max_search_nodes`]) keeps it bounded; [`solve`]
 //!    returns the proven bound with the plan.
 //! 6. **Workers.** The schedule only fixes start times under a capacity of `P`; workers are then
 //!    assigned by scanning tasks in order of start time (interval-graph colouring, which needs no
