@@ -31,7 +31,7 @@
 //! # Public inputs
 //! `[reserve_in, reserve_out, amount_in, amount_out, new_reserve_in, new_reserve_out, fee_bps]`.
 
-use crate::poseidon::harness::BaseCircuit;
+use crate::harness::BaseCircuit;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;

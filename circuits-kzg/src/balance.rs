@@ -20,7 +20,7 @@
 //! Eight 64-bit checks of eight 8-bit limbs each, plus three additions: a few hundred cells
 //! (the tests print the count); the `2^8`-row table sets `k` ([`LOOKUP_BITS`]).
 
-use crate::poseidon::harness::BaseCircuit;
+use crate::harness::BaseCircuit;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;

@@ -22,7 +22,7 @@
 //!
 //! So the hash commits to a well-formed event, not merely to nine field elements.
 
-use crate::poseidon::harness::BaseCircuit;
+use crate::harness::BaseCircuit;
 use crate::poseidon::{hash_fields, PoseidonGadget};
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;

@@ -5,11 +5,25 @@
 //! This crate is the first step of the port (issue #10): the new circuits live *beside* the
 //! Pasta/IPA ones in `circuits`, each with its native rules and its `MockProver` tests, until the
 //! pipeline switches over.
+//!
+//! | module | proves |
+//! |---|---|
+//! | [`signature`] | ECDSA over secp256k1, the message bound to `Poseidon(transaction fields)` |
+//! | [`merkle`] | Poseidon sparse-Merkle leaf updates: accounts, storage slots |
+//! | [`balance`] | transfer arithmetic with 64-bit range checks |
+//! | [`amm_swap`] | a constant-product swap with a fee |
+//! | [`event_log`] | the Poseidon hash of an event's topics and data |
+//!
+//! [`params`] holds the deterministic KZG set-up (tests and benchmarks only) and the SHPLONK
+//! prover with snark-verifier's Poseidon transcript; [`harness`] lays a circuit out on
+//! halo2-base and finds its minimal `k`; [`poseidon`] is the native hash that agrees with the
+//! in-circuit one.
 #![deny(missing_docs)]
 
 pub mod amm_swap;
 pub mod balance;
 pub mod event_log;
+pub mod harness;
 pub mod merkle;
 pub mod params;
 pub mod poseidon;

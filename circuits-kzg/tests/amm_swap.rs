@@ -3,7 +3,7 @@
 //! overflowing reserve rejected by the constraints; the native rule agrees on random swaps.
 
 use circuits_kzg::amm_swap::{AmmError, AmmSwapCircuit, AmmSwapWitness};
-use circuits_kzg::poseidon::harness::{assert_sound_at_min_k, mock, BaseCircuit};
+use circuits_kzg::harness::{assert_sound_at_min_k, mock, BaseCircuit};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use proptest::prelude::*;
 

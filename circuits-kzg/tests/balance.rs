@@ -3,7 +3,7 @@
 //! the constraints, and the native rule agreeing with the circuit on random transfers.
 
 use circuits_kzg::balance::{BalanceCircuit, BalanceError, BalanceWitness};
-use circuits_kzg::poseidon::harness::{assert_sound_at_min_k, mock, BaseCircuit};
+use circuits_kzg::harness::{assert_sound_at_min_k, mock, BaseCircuit};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use proptest::prelude::*;
 

@@ -3,7 +3,7 @@
 //! wrong header) rejected; the encoding is injective on the cases that motivated the header.
 
 use circuits_kzg::event_log::{Event, EventError, EventLogCircuit, MAX_TOPICS, SLOTS};
-use circuits_kzg::poseidon::harness::{assert_sound_at_min_k, mock, BaseCircuit};
+use circuits_kzg::harness::{assert_sound_at_min_k, mock, BaseCircuit};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 

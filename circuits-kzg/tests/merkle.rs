@@ -2,6 +2,7 @@
 //! `k` (and `k − 1` does not fit), every public input bound, bad witnesses rejected by the
 //! constraints alone.
 
+use circuits_kzg::harness::{assert_sound_at_min_k, mock, sizing, BaseCircuit};
 use circuits_kzg::merkle::native::{
     account_index_at, account_leaf, storage_index_at, storage_slot_key,
 };
@@ -9,7 +10,6 @@ use circuits_kzg::merkle::{
     account, row, storage, AccountUpdateCircuit, AccountUpdateWitness, SparseMerkleTree,
     StorageUpdateCircuit, StorageUpdateWitness, DEFAULT_DEPTH,
 };
-use circuits_kzg::poseidon::harness::{assert_sound_at_min_k, mock, sizing, BaseCircuit};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 

@@ -1,7 +1,7 @@
 //! Native Poseidon == halo2-base's in-circuit `PoseidonHasher` (T = 3, RATE = 2, R_F = 8,
 //! R_P = 57), on random messages of every length up to 7.
 
-use circuits_kzg::poseidon::harness::{assert_sound_at_min_k, mock, BaseCircuit};
+use circuits_kzg::harness::{assert_sound_at_min_k, mock, BaseCircuit};
 use circuits_kzg::poseidon::{hash2, hash_fields, spec, PoseidonGadget};
 use halo2_base::gates::{RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;

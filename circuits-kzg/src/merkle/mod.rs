@@ -28,7 +28,7 @@ pub use account::{AccountLeaf, AccountUpdateCircuit, AccountUpdateWitness};
 pub use native::{MerkleUpdateWitness, SparseMerkleTree, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH};
 pub use storage::{StorageSlot, StorageUpdateCircuit, StorageUpdateWitness};
 
-use crate::poseidon::harness::BaseCircuit;
+use crate::harness::BaseCircuit;
 use crate::poseidon::PoseidonGadget;
 use gadget::PathBit;
 use halo2_base::gates::{RangeChip, RangeInstructions};

@@ -24,12 +24,11 @@
 //! # Modules
 //! - [`native`]: the native sponge, `hash2` and `hash_fields`;
 //! - [`chip`]: the in-circuit gadget on halo2-base's Poseidon sponge (the `PoseidonHasher`'s function);
-//! - [`harness`]: how every sub-circuit of this crate is laid out on a `BaseCircuitBuilder`,
+//! - [`crate::harness`]: how every sub-circuit of this crate is laid out on a `BaseCircuitBuilder`,
 //!   sized (cells, minimal `k`) and run on the `MockProver`. It lives here only because this
 //!   crate's module list is owned elsewhere; it has no Poseidon-specific code.
 
 pub mod chip;
-pub mod harness;
 pub mod native;
 
 pub use chip::PoseidonGadget;

@@ -64,7 +64,7 @@ impl Transaction {
 
     /// The signed message: Poseidon (T=3, RATE=2, R_F=8, R_P=57) of [`Self::fields`], computed
     /// exactly as halo2-base's `PoseidonHasher::hash_fix_len_array` does in the circuit
-    /// (capacity 2^64, one padding `1`, output = state[1]).
+    /// (capacity 2^64, one padding `1`, output = `state[1]`).
     pub fn message_hash(&self) -> Fr {
         let mut sponge = Poseidon::<Fr, Fr, 3, 2>::from_spec(&NativeLoader, poseidon_spec());
         sponge.update(&self.fields());
