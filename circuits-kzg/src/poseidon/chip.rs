@@ -1,4 +1,4 @@
-//! The in-circuit Poseidon: halo2-base's Poseidon sponge with the crate's [`spec`](super::spec).
+//! The in-circuit Poseidon: halo2-base's Poseidon sponge with the crate's [`super::spec`].
 //!
 //! `PoseidonSponge::squeeze` and `PoseidonHasher::hash_fix_len_array` run the same
 //! `fix_len_array_squeeze` from the same initial state `[2⁶⁴, 0, 0]`, so this gadget computes
