@@ -6,7 +6,7 @@ mod stg_common;
 use std::path::Path;
 
 use bench_suite::stg::{self, EvalOptions, Optimum, StgError, StgPolicy};
-use stg_common::{random_stg, write_published};
+use stg_common::{layered_stg, random_stg, write_published};
 
 fn layout_error(err: StgError) -> (String, String) {
     match err {
@@ -267,8 +267,10 @@ fn the_generator_writes_what_the_parser_reads() {
         .all(|e| matches!(e.optimum, Optimum::Proven(_) | Optimum::Bounds { .. })));
 }
 
-/// Writes one 1,000-task and one 5,000-task random graph under `$STG_GEN_DIR/1000/` and
-/// `$STG_GEN_DIR/5000/`, for measuring the planner on large graphs:
+/// Writes 1,000- and 5,000-task random graphs for measuring the planner on large graphs:
+/// `$STG_GEN_DIR/{1000,5000}/rand0000.stg` ([`random_stg`]: sparse, wide, easy) and
+/// `$STG_GEN_DIR/layered/{1000,5000}/rand0000.stg` ([`layered_stg`], layers of 16 to 32 tasks,
+/// or `$STG_GEN_WIDTH=MIN,MAX`: critical path and work per processor close at P = 16). Run
 /// `STG_GEN_DIR=/tmp/stg-big cargo test -p bench-suite --test stg_layout -- --ignored`, then
 /// `cargo run --release -p bench-suite -- stg --dir /tmp/stg-big/5000 --procs 16 --policy heft`.
 #[test]
@@ -278,9 +280,22 @@ fn write_large_graphs() {
         println!("set STG_GEN_DIR to write the graphs");
         return;
     };
+    // `STG_GEN_WIDTH=MIN,MAX` sets the layers' widths.
+    let width: Vec<usize> = std::env::var("STG_GEN_WIDTH")
+        .unwrap_or_else(|_| "16,32".into())
+        .split(',')
+        .map(|w| w.parse().expect("STG_GEN_WIDTH=MIN,MAX"))
+        .collect();
     for n in [1000, 5000] {
         let sub = Path::new(&dir).join(n.to_string());
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(sub.join("rand0000.stg"), random_stg(n, 42)).unwrap();
+        let sub = Path::new(&dir).join("layered").join(n.to_string());
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            sub.join("rand0000.stg"),
+            layered_stg(n, 42, width[0], width[1]),
+        )
+        .unwrap();
     }
 }

@@ -59,6 +59,53 @@ pub fn random_stg(n: usize, seed: u64) -> String {
         }
         *slot = ps;
     }
+    render(n, seed, preds, has_succ, &mut rng)
+}
+
+/// A random layered graph of `n` real tasks: layers of `min_width..=max_width` tasks, each task
+/// with 1..=3 predecessors in the layer before (the entry dummy for the first layer), processing
+/// times uniform in 1..=10. With layers about 1.5 times as wide as the processor count, the
+/// critical path and the work per processor are close, which makes the graph hard to schedule
+/// optimally.
+pub fn layered_stg(n: usize, seed: u64, min_width: usize, max_width: usize) -> String {
+    let mut rng = Rng::new(seed);
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n + 2];
+    let mut has_succ = vec![false; n + 2];
+    let mut previous: Vec<usize> = vec![0];
+    let mut next = 1;
+    while next <= n {
+        let width = rng.range(min_width, max_width).min(n + 1 - next);
+        let layer: Vec<usize> = (next..next + width).collect();
+        for &j in &layer {
+            let want = rng.range(1, 3).min(previous.len());
+            let mut ps = Vec::new();
+            while ps.len() < want {
+                let p = previous[rng.range(0, previous.len() - 1)];
+                if !ps.contains(&p) {
+                    ps.push(p);
+                }
+            }
+            ps.sort_unstable();
+            for &p in &ps {
+                has_succ[p] = true;
+            }
+            preds[j] = ps;
+        }
+        next += width;
+        previous = layer;
+    }
+    render(n, seed, preds, has_succ, &mut rng)
+}
+
+/// The `.stg` text of a graph of `n` real tasks whose real tasks' predecessors are set: the exit
+/// dummy follows every task without a successor; costs are drawn in 1..=10.
+fn render(
+    n: usize,
+    seed: u64,
+    mut preds: Vec<Vec<usize>>,
+    has_succ: Vec<bool>,
+    rng: &mut Rng,
+) -> String {
     preds[n + 1] = (1..=n).filter(|&t| !has_succ[t]).collect();
     let mut out = format!("{n:>11}\n");
     for (id, ps) in preds.iter().enumerate() {
