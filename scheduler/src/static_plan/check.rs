@@ -102,11 +102,11 @@ pub(crate) fn check_runnable(
     Ok(owner)
 }
 
-/// Checks that `plan` is a valid schedule of `shape`: it is runnable on its own workers
-/// ([`check_runnable`]: every task listed once, no deadlock); each task is on the worker
-/// `worker_of` names and starts after its predecessors finish; tasks of one worker run one after
-/// another in the listed order; and `makespan_s` is the last finish time. Times are compared
-/// with a relative tolerance of 1e-9.
+/// Checks that `plan` is a valid schedule of `shape`: it is runnable on its own workers (every
+/// task listed once, no deadlock: the check the executor and the simulator run); each task is on
+/// the worker `worker_of` names and starts after its predecessors finish; tasks of one worker
+/// run one after another in the listed order; and `makespan_s` is the last finish time. Times
+/// are compared with a relative tolerance of 1e-9.
 ///
 /// # Complexity
 /// O(|V| + |E|).

@@ -76,8 +76,9 @@ pub fn plan(shape: &DagShape, workers: usize) -> StaticPlan {
 /// The schedule search of the module docs, with an explicit budget and seed: the plan of
 /// [`solve`].
 ///
-/// The result is never longer than [`list_schedule`] with bottom-level priorities, and is
-/// optimal when its makespan equals [`makespan_lower_bound`].
+/// The result is never longer than [`list_schedule`](super::list_schedule) with bottom-level
+/// priorities, and is optimal when its makespan equals
+/// [`makespan_lower_bound`](super::makespan_lower_bound).
 ///
 /// # Complexity
 /// O((rules + `max_iterations`) · |V|²) time in the worst case, plus the lower bound and up to
@@ -95,8 +96,9 @@ pub fn plan_with(
 pub struct Solution {
     /// The plan, as [`plan_with`] returns it.
     pub plan: StaticPlan,
-    /// A proven lower bound on the optimal makespan: at least [`makespan_lower_bound`], raised
-    /// by every deadline the branch and bound exhausted. Equal to the plan's makespan when the
+    /// A proven lower bound on the optimal makespan: at least
+    /// [`makespan_lower_bound`](super::makespan_lower_bound), raised by every deadline the branch
+    /// and bound exhausted. Equal to the plan's makespan when the
     /// plan is proven optimal.
     pub lower_bound: f64,
     /// Nodes the branch and bound searched.
