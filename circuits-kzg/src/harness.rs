@@ -14,6 +14,13 @@
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::BaseCircuitParams;
+use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_base::halo2_proofs::plonk::ProvingKey;
+use halo2_base::halo2_proofs::poly::commitment::Params;
+use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
+
+use crate::params::ProofError;
 use halo2_base::gates::RangeChip;
 use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
@@ -117,10 +124,18 @@ fn layout<C: BaseCircuit>(circuit: &C, k: u32) -> BaseCircuitBuilder<Fr> {
     let mut builder = BaseCircuitBuilder::new(false)
         .use_k(k as usize)
         .use_instance_columns(1);
-    let lookup_bits = circuit.lookup_bits();
-    if let Some(bits) = lookup_bits {
+    if let Some(bits) = circuit.lookup_bits() {
         builder.set_lookup_bits(bits);
     }
+    synthesize_on(circuit, builder)
+}
+
+/// Synthesizes `circuit` on `builder` and registers its public inputs.
+fn synthesize_on<C: BaseCircuit>(
+    circuit: &C,
+    mut builder: BaseCircuitBuilder<Fr>,
+) -> BaseCircuitBuilder<Fr> {
+    let lookup_bits = circuit.lookup_bits();
     // A circuit without range checks still gets a `RangeChip` (for its gate); the table size
     // is then irrelevant but must be non-zero, and queuing a lookup would be caught by
     // halo2-base at synthesis, since no table is configured.
@@ -179,6 +194,45 @@ pub fn builder<C: BaseCircuit>(circuit: &C, k: u32) -> (BaseCircuitBuilder<Fr>, 
     }
     let params = builder.calculate_params(Some(UNUSABLE_ROWS));
     (builder, params)
+}
+
+/// A sub-circuit's keys at its `k`, with the layout the prover must reuse.
+#[derive(Debug)]
+pub struct CircuitKeys {
+    /// The proving key (`pk.get_vk()` is the verifying key).
+    pub pk: ProvingKey<G1Affine>,
+    /// The circuit shape fixed at key generation.
+    pub config: BaseCircuitParams,
+    /// Where the virtual region breaks into columns, fixed at key generation.
+    pub break_points: MultiPhaseThreadBreakPoints,
+}
+
+/// Key generation for `circuit`'s shape at `params.k()` (any honest witness of the circuit lays
+/// out the same shape).
+pub fn keygen<C: BaseCircuit>(
+    circuit: &C,
+    params: &ParamsKZG<Bn256>,
+) -> Result<CircuitKeys, ProofError> {
+    let (builder, config) = builder(circuit, params.k());
+    let pk = crate::params::keygen(params, &builder)?;
+    Ok(CircuitKeys {
+        pk,
+        config,
+        break_points: builder.break_points(),
+    })
+}
+
+/// A real SHPLONK proof of `circuit` with the keys from [`keygen`].
+pub fn prove<C: BaseCircuit>(
+    circuit: &C,
+    params: &ParamsKZG<Bn256>,
+    keys: &CircuitKeys,
+) -> Result<Vec<u8>, ProofError> {
+    let builder = synthesize_on(
+        circuit,
+        BaseCircuitBuilder::prover(keys.config.clone(), keys.break_points.clone()),
+    );
+    crate::params::prove(params, &keys.pk, builder, &[circuit.public_inputs()])
 }
 
 /// Runs the `MockProver` on `circuit` at `k` against `public`.
