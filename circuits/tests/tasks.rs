@@ -46,9 +46,7 @@ fn targets() -> Vec<Target> {
         .map(|o| Target::Operation(o.id.clone()))
         .collect();
     let blocks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/blocks");
-    // defi-heavy is left out: its sixth swap overdraws the genesis WETH balance (a dataset
-    // problem that execution reports by name, not a planning one).
-    for name in ["small", "mainnet-mix"] {
+    for name in ["small", "mainnet-mix", "defi-heavy"] {
         let block = BlockSpec::load(blocks.join(format!("{name}.json")), ops).unwrap();
         targets.push(Target::Block(block));
     }
