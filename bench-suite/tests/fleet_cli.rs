@@ -242,6 +242,48 @@ fn a_worker_killed_mid_prove_loses_no_work() {
     eprintln!("recovered {recovered_s:.2} s after the kill (lease {lease} s)");
 }
 
+#[test]
+fn ctrl_c_on_a_fleet_prove_cancels_its_job() {
+    let pg = PgServer::start().expect("a throwaway PostgreSQL server");
+    let url = pg.url();
+    let mut db = TaskDb::open(&url).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // No worker: the job waits until the interrupt cancels it.
+    let prove = zkpar()
+        .args([
+            "prove",
+            "--op",
+            "transfer",
+            "--db",
+            &url,
+            "--timeout-secs",
+            "120",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("t.bundle"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db.list_jobs().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the job was never submitted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) with SIGINT on our own child's pid.
+    unsafe { libc::kill(prove.id() as i32, libc::SIGINT) };
+    let out = prove.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    let job = &db.list_jobs().unwrap()[0];
+    assert_eq!(job.state, fleet::JobState::Cancelled);
+    assert!(
+        !dir.path().join("t.bundle").exists(),
+        "no bundle from a cancelled job"
+    );
+}
+
 fn one_error_line(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(2), "{stderr}");

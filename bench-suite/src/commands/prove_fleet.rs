@@ -3,11 +3,13 @@
 //! The job is built exactly as for a local run ([`Prover::job`]), submitted to the task database
 //! (critical-path-first priorities from the cost model), and run by whatever `zkpar worker`s are
 //! connected. This command shows progress, waits, and writes the same bundle format a local run
-//! writes, which `zkpar verify` accepts. `--trace` and `--gantt` draw the fleet run from the
+//! writes, which `zkpar verify` accepts. Ctrl-C or SIGTERM cancels the job. `--trace` and `--gantt` draw the fleet run from the
 //! database's timestamps, one lane group per worker.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -58,12 +60,27 @@ pub fn run(
         outputs: OutputSelection::Tasks(vec![job.assemble_task]),
         ..WaitOptions::default()
     };
+    // Ctrl-C (or SIGTERM) cancels the job rather than abandoning it to the fleet: the next poll
+    // then ends the wait with "cancelled".
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let mut cancel_sent = false;
     let outcome = db.wait(id, &options, &mut |s| {
         bar.set_position(s.counts.done);
         bar.set_message(format!(
             "{} running, {} ready",
             s.counts.running, s.counts.ready
         ));
+        if interrupted.load(Ordering::Relaxed) && !cancel_sent {
+            cancel_sent = true;
+            match TaskDb::connect(url).and_then(|mut other| other.cancel(id)) {
+                Ok(_) => eprintln!("interrupted: job {id} cancelled"),
+                Err(e) => eprintln!("interrupted, but cancelling job {id} failed: {e}"),
+            }
+        }
     });
     bar.finish_and_clear();
     let outcome = outcome.with_context(|| format!("proving {} on the fleet", job.spec.name))?;
