@@ -1,33 +1,8 @@
 //! `zkpar ops` and `zkpar topology`, run through the built binary (`zkpar stg`: `stg_cli.rs`).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod cli_common;
 
-use serde_json::Value;
-
-fn zkpar(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkpar"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the zkpar binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_stdout(out: &Output) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", text(&out.stdout)))
-}
+use cli_common::{json_stdout, text, zkpar};
 
 #[test]
 fn ops_json_lists_the_four_operations_with_k() {

@@ -2,37 +2,13 @@
 //! size laid out as published, a folder without a table, and input errors (exit 2, one line
 //! naming the file and the line).
 
+mod cli_common;
 mod stg_common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use serde_json::Value;
+use cli_common::{json_stdout, text, zkpar};
 use stg_common::{random_stg, write_published};
-
-fn zkpar(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkpar"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the zkpar binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_stdout(out: &Output) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", text(&out.stdout)))
-}
 
 /// Runs `zkpar stg` expecting an input error; returns its one stderr line.
 fn input_error(args: &[&str], dir: &Path) -> String {
