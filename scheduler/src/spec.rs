@@ -186,10 +186,23 @@ impl JobSpec {
     }
 
     /// Checks what [`TaskGraph::validate`] checks: unique names, sane costs, no cycle.
+    ///
+    /// # Complexity
+    /// O(V + E); no task input is copied.
     pub fn validate(&self) -> Result<(), GraphError> {
-        self.to_graph(Arc::new(NoHandler), Arc::new(Vec::new()))
-            .0
-            .validate()
+        let mut graph = TaskGraph::with_capacity(self.tasks.len(), self.deps.len());
+        let ids: Vec<TaskId> = self
+            .tasks
+            .iter()
+            .map(|t| graph.add_task(t.name.clone(), t.kind.clone(), t.cost.clone(), || Ok(())))
+            .collect();
+        for &(before, after) in &self.deps {
+            match (ids.get(before), ids.get(after)) {
+                (Some(&b), Some(&a)) => graph.add_dependency(b, a)?,
+                _ => return Err(GraphError::UnknownTask(before.max(after), ids.len())),
+            }
+        }
+        graph.validate()
     }
 
     /// The job as a runnable [`TaskGraph`]: each closure calls `handler` with the task's input
@@ -264,14 +277,6 @@ pub struct TaskInput<'a> {
 pub trait TaskHandler: Send + Sync + 'static {
     /// Runs one task and returns its output bytes.
     fn run(&self, task: &TaskInput<'_>) -> Result<Vec<u8>, TaskError>;
-}
-
-struct NoHandler;
-
-impl TaskHandler for NoHandler {
-    fn run(&self, task: &TaskInput<'_>) -> Result<Vec<u8>, TaskError> {
-        Err(TaskError::new(format!("{}: no handler", task.name)))
-    }
 }
 
 /// The result of [`run_local`].
