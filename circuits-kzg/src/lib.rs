@@ -13,6 +13,7 @@
 //! | [`balance`] | transfer arithmetic with 64-bit range checks |
 //! | [`amm_swap`] | a constant-product swap with a fee |
 //! | [`event_log`] | the Poseidon hash of an event's topics and data |
+//! | [`aggregation`] | N sub-proofs (or aggregation proofs) in one, with the root chain checked in circuit |
 //!
 //! [`params`] holds the deterministic KZG set-up (tests and benchmarks only) and the SHPLONK
 //! prover with snark-verifier's Poseidon transcript; [`harness`] lays a circuit out on
@@ -20,6 +21,7 @@
 //! in-circuit one.
 #![deny(missing_docs)]
 
+pub mod aggregation;
 pub mod amm_swap;
 pub mod balance;
 pub mod event_log;
