@@ -21,7 +21,7 @@ use crate::shape::{DagShape, ReadyTask, TaskIndex};
 #[error("task graph has a cycle through task {task} ({name})")]
 pub struct CycleError {
     /// Index of a task on the cycle.
-    pub task: TaskIndex,
+    pub task: usize,
     /// Its name.
     pub name: String,
 }
@@ -132,7 +132,7 @@ pub(crate) fn topo_order_of(
 ///
 /// # Complexity
 /// O(|V| + |E|) time, O(|V|) extra space.
-pub fn topological_order(shape: &DagShape) -> Result<Vec<TaskIndex>, CycleError> {
+pub fn topological_order(shape: &DagShape) -> Result<Vec<usize>, CycleError> {
     topo_order_of(&shape.preds, &shape.succs, |t| shape.tasks[t].name.clone())
 }
 
@@ -186,22 +186,6 @@ pub fn bottom_levels(shape: &DagShape) -> Result<Vec<f64>, CycleError> {
             .map(|&s| level[s])
             .fold(0.0, f64::max);
         level[task] = shape.tasks[task].cost_s + tail;
-    }
-    Ok(level)
-}
-
-/// Top level of every task: the longest cost path from any entry task to its start.
-///
-/// # Complexity
-/// O(|V| + |E|).
-pub fn top_levels(shape: &DagShape) -> Result<Vec<f64>, CycleError> {
-    let order = topological_order(shape)?;
-    let mut level = vec![0.0; shape.len()];
-    for &task in &order {
-        level[task] = shape.preds[task]
-            .iter()
-            .map(|&p| level[p] + shape.tasks[p].cost_s)
-            .fold(0.0, f64::max);
     }
     Ok(level)
 }

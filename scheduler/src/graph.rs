@@ -9,7 +9,7 @@
 //! a `crossbeam_channel::Sender`, or a shared vector. The crate-level example shows the pattern.
 //!
 //! The graph is a petgraph [`DiGraph`], so node indices are dense and stable (tasks are never
-//! removed) and equal the [`crate::shape::TaskIndex`] of the graph's [`DagShape`].
+//! removed) and equal the task indices of the graph's [`DagShape`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -44,7 +44,7 @@ impl From<&str> for TaskError {
 }
 
 /// The body of a task: runs once, on some worker thread.
-pub type TaskFn = Box<dyn FnOnce() -> Result<(), TaskError> + Send + 'static>;
+pub(crate) type TaskFn = Box<dyn FnOnce() -> Result<(), TaskError> + Send + 'static>;
 
 /// What the scheduler knows about a task's cost before running it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -100,7 +100,7 @@ impl Default for Cost {
 }
 
 /// One node of a [`TaskGraph`].
-pub struct Task {
+pub(crate) struct Task {
     /// Unique name within the graph (errors, traces and reports use it).
     pub name: String,
     /// Free-form category (for example `witness`, `prove`); colours traces.
@@ -242,11 +242,6 @@ impl TaskGraph {
         self.graph.node_count() == 0
     }
 
-    /// The task behind `id`, if this graph created it.
-    pub fn task(&self, id: TaskId) -> Option<&Task> {
-        self.graph.node_weight(NodeIndex::new(id.0))
-    }
-
     /// Checks that names are unique, costs are sane and the dependencies are acyclic. A cycle
     /// is reported with the names along it (`cycle: a -> b -> c -> a`).
     ///
@@ -332,7 +327,7 @@ impl TaskGraph {
     /// Validates the graph and splits it into its shape and the task bodies (indexed alike).
     /// Cheaper than [`TaskGraph::validate`] plus [`TaskGraph::shape`]: names move into the shape
     /// instead of being copied.
-    pub fn into_parts(self) -> Result<(DagShape, Vec<TaskFn>), GraphError> {
+    pub(crate) fn into_parts(self) -> Result<(DagShape, Vec<TaskFn>), GraphError> {
         self.check_tasks()?;
         let (preds, succs) = self.edges();
         check_acyclic(&preds, &succs, |i| {

@@ -10,11 +10,14 @@
 //! - [`shape`] and [`analysis`]: the graph as numbers, bottom levels, lower bounds;
 //! - [`policy`]: `previous`, `rayon`, `dag`, `heft`;
 //! - [`executor`]: the threads and the dispatch protocol (its module docs walk through it);
-//! - [`topology`]: NUMA domains, cores and caches; pinning;
+//! - [`topology`]: NUMA domains, cores and caches (the executor pins its threads by them);
 //! - [`metrics`] and [`trace`]: what happened;
 //! - [`spec`]: tasks as data (kind + input bytes), run here by [`spec::run_local`] or on a fleet;
-//! - [`static_plan`], [`sim`]: static plans (the `heft` policy's planner and the one plan
-//!   check) and simulation.
+//! - [`sim`]: the same dispatch decisions simulated, to predict a bigger machine;
+//! - [`static_plan`]: the `heft` policy's planner ([`static_plan::solve`], with its work
+//!   budget and proven lower bound) and the one plan check, for tools that evaluate plans.
+//!
+//! Everything else (queues, join counters, the planner's internals) is private to the crate.
 //!
 //! # Example
 //!
@@ -27,6 +30,7 @@
 //! use scheduler::executor::{Executor, ExecutorConfig};
 //! use scheduler::graph::{Cost, TaskGraph};
 //! use scheduler::policy::policy_by_name;
+//! use scheduler::sim::{simulate, SimMachine};
 //! use scheduler::topology::Topology;
 //!
 //! // Two "witness" tasks feed one "prove" task.
@@ -50,6 +54,7 @@
 //! for w in witnesses {
 //!     graph.add_dependency(w, prove)?;
 //! }
+//! let shape = graph.shape(); // the same graph as numbers, for the simulator below
 //!
 //! let executor = Executor::new(ExecutorConfig {
 //!     topology: Topology::flat(2),
@@ -57,7 +62,8 @@
 //!     mem_budget: None,
 //!     pin: false,
 //! })?;
-//! let report = executor.run(graph, policy_by_name("dag")?.as_ref(), None)?;
+//! let policy = policy_by_name("dag")?;
+//! let report = executor.run(graph, policy.as_ref(), None)?;
 //!
 //! assert_eq!(results.lock().unwrap().last(), Some(&10));
 //! assert_eq!(report.tasks.len(), 3);
@@ -65,6 +71,10 @@
 //! assert!(report.tasks.iter().all(|t| t.name == "prove" || t.end_s <= prove_rec.start_s));
 //! println!("makespan {:.3} s, efficiency {:.2}", report.makespan_s, report.efficiency);
 //! let _trace = scheduler::trace::chrome_trace(&report); // open in ui.perfetto.dev
+//!
+//! // The same policy decision, simulated on a 16-worker machine (prove uses 4 threads there).
+//! let predicted = simulate(&shape, &policy.dispatch(&shape, 16), &SimMachine::uniform(16), 0)?;
+//! assert!(predicted.makespan_s >= predicted.lower_bound_s);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]

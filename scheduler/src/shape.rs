@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Index of a task inside a [`DagShape`] (and of the node inside the `TaskGraph` it came from).
-pub type TaskIndex = usize;
+pub(crate) type TaskIndex = usize;
 
 /// What the scheduler knows about one task before running it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,9 +33,9 @@ pub struct DagShape {
     /// One entry per task.
     pub tasks: Vec<TaskShape>,
     /// Direct predecessors of each task.
-    pub preds: Vec<Vec<TaskIndex>>,
+    pub preds: Vec<Vec<usize>>,
     /// Direct successors of each task.
-    pub succs: Vec<Vec<TaskIndex>>,
+    pub succs: Vec<Vec<usize>>,
 }
 
 impl DagShape {
@@ -58,7 +58,7 @@ pub struct StaticPlan {
     /// Predicted start time of each task, in seconds from the start of the run.
     pub start_s: Vec<f64>,
     /// The tasks of each worker, in the order it runs them.
-    pub order_per_worker: Vec<Vec<TaskIndex>>,
+    pub order_per_worker: Vec<Vec<usize>>,
     /// Predicted makespan (finish time of the last task), in seconds.
     pub makespan_s: f64,
 }
@@ -70,7 +70,7 @@ pub enum Dispatch {
     /// data parallelism. This is how a plain halo2 user proves sub-circuits one after another.
     Sequential {
         /// A topological order of all tasks.
-        order: Vec<TaskIndex>,
+        order: Vec<usize>,
     },
     /// Every ready task is handed to a shared pool as soon as it is released, first come first
     /// served, with no priorities and no locality: what plain `rayon::scope` spawning gives.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{executor, executor_with_budget, policies};
 use scheduler::executor::{CancelToken, RunError};
 use scheduler::graph::{Cost, TaskError, TaskGraph, TaskId};
-use scheduler::policy::{DagPriority, PolicyName};
+use scheduler::policy::PolicyName;
 
 /// A diamond-of-diamonds graph whose tasks log (name, start order, end order).
 fn logged_graph(log: &Arc<Mutex<Vec<String>>>) -> (TaskGraph, Vec<(usize, usize)>) {
@@ -202,7 +202,7 @@ fn invalid_graphs_are_errors_not_panics() {
     g.add_dependency(a, b).unwrap();
     g.add_dependency(b, a).unwrap();
     let err = ex
-        .run(g, &DagPriority::default(), None)
+        .run(g, PolicyName::Dag.policy().as_ref(), None)
         .unwrap_err()
         .to_string();
     assert!(
@@ -213,7 +213,7 @@ fn invalid_graphs_are_errors_not_panics() {
     g.add_task("twin", "k", Cost::default(), || Ok(()));
     g.add_task("twin", "k", Cost::default(), || Ok(()));
     let err = ex
-        .run(g, &DagPriority::default(), None)
+        .run(g, PolicyName::Dag.policy().as_ref(), None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("duplicate task name \"twin\""), "{err}");

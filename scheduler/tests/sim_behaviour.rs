@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use scheduler::analysis;
 use scheduler::shape::{DagShape, Dispatch, StaticPlan, TaskShape};
 use scheduler::sim::{self, SimError, SimMachine, SimReport};
-use scheduler::static_plan;
+use scheduler::static_plan::{self, PlanOptions};
 
 /// A random layered-ish DAG with integer costs; `locality` hints (if any) cycle over `domains`.
 fn random_dag(
@@ -43,6 +43,13 @@ fn random_dag(
     shape
 }
 
+/// The `heft` policy's plan (the planner with its default budget).
+fn plan(shape: &DagShape, workers: usize) -> StaticPlan {
+    static_plan::solve(shape, workers, &PlanOptions::default())
+        .unwrap()
+        .plan
+}
+
 fn dispatches(shape: &DagShape, workers: usize) -> Vec<(&'static str, Dispatch)> {
     let order = analysis::topological_order(shape).unwrap();
     let priority = analysis::bottom_levels(shape).unwrap();
@@ -56,7 +63,7 @@ fn dispatches(shape: &DagShape, workers: usize) -> Vec<(&'static str, Dispatch)>
                 locality: true,
             },
         ),
-        ("plan", Dispatch::Plan(static_plan::plan(shape, workers))),
+        ("plan", Dispatch::Plan(plan(shape, workers))),
     ]
 }
 
@@ -238,30 +245,9 @@ fn predicts_a_64_worker_4_domain_machine() {
 }
 
 #[test]
-fn priority_on_one_domain_is_list_scheduling() {
-    for seed in 0..5 {
-        let shape = random_dag(70, 0.1, seed, 1, None);
-        let priority = analysis::bottom_levels(&shape).unwrap();
-        for workers in [2, 4, 8] {
-            let planned = static_plan::list_schedule(&shape, workers, &priority);
-            let dispatch = Dispatch::Priority {
-                priority: priority.clone(),
-                locality: false,
-            };
-            let report =
-                sim::simulate(&shape, &dispatch, &SimMachine::uniform(workers), 0).unwrap();
-            assert_eq!(report.makespan_s, planned.makespan_s);
-            for t in 0..shape.len() {
-                assert_eq!(report.tasks[t].start_s, planned.start_s[t]);
-            }
-        }
-    }
-}
-
-#[test]
 fn plan_dispatch_follows_the_plan() {
     let shape = random_dag(60, 0.1, 4, 1, None);
-    let plan = static_plan::plan(&shape, 4);
+    let plan = plan(&shape, 4);
     let report = sim::simulate(
         &shape,
         &Dispatch::Plan(plan.clone()),

@@ -15,7 +15,7 @@
 //! Step by step, for one run:
 //!
 //! 1. **Setup.** Each task gets a join counter equal to its number of predecessors
-//!    ([`release::JoinCounter`]) and a priority bucket (by rank of its priority, see
+//!    (`release.rs`: `JoinCounter`) and a priority bucket (by rank of its priority, see
 //!    `queue.rs`). Each domain gets a ready queue: 64 lock-free FIFO injectors, one per
 //!    bucket, with a bitmask of non-empty buckets.
 //! 2. **Outstanding count.** `outstanding` counts tasks that are queued, parked for memory or
@@ -35,7 +35,7 @@
 //!    equals the number of pushes and no task is stranded.
 //! 5. **Release.** When a task finishes, it decrements the join counter of each successor;
 //!    the decrement that reaches zero makes that successor ready (exactly once, with the
-//!    predecessors' writes visible: see [`release`]). The finishing task's outstanding unit is
+//!    predecessors' writes visible: see `release.rs`). The finishing task's outstanding unit is
 //!    handed to its first released successor, which is dispatched last (the others each add a
 //!    unit first). In a chain no shared counter is touched, and rayon's LIFO local deque makes
 //!    the releasing thread run the successor next, with its inputs still in cache.
@@ -92,7 +92,11 @@ use crate::topology::Topology;
 mod admission;
 mod plan;
 mod queue;
+// Public only in loom builds, for the model in tests/loom_release.rs.
+#[cfg(loom)]
 pub mod release;
+#[cfg(not(loom))]
+mod release;
 mod sequential;
 mod state;
 mod stealing;
@@ -322,19 +326,6 @@ impl Executor {
         let (shape, tasks) = graph.into_parts()?;
         let dispatch = policy.dispatch(&shape, self.workers());
         self.run_parts(shape, tasks, dispatch, policy.name(), cancel)
-    }
-
-    /// Runs `graph` with an explicit dispatch decision (for example a plan computed elsewhere);
-    /// `policy` only labels the report.
-    pub fn run_dispatch(
-        &self,
-        graph: TaskGraph,
-        dispatch: Dispatch,
-        policy: &str,
-        cancel: Option<&CancelToken>,
-    ) -> Result<RunReport, RunError> {
-        let (shape, tasks) = graph.into_parts()?;
-        self.run_parts(shape, tasks, dispatch, policy, cancel)
     }
 
     fn run_parts(

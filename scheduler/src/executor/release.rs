@@ -47,8 +47,12 @@ impl JoinCounter {
 /// Calls [`JoinCounter::arrive`] on the counter of each successor and passes every successor
 /// that became ready to `on_ready`, in `successors` order.
 ///
+/// The executor's dispatchers run this loop inline over their task slots; this function is the
+/// same protocol over plain slices, for the loom model and the unit test.
+///
 /// # Complexity
 /// O(len(successors)) atomic operations.
+#[cfg(any(loom, test))]
 pub fn release_successors(
     successors: &[usize],
     counters: &[JoinCounter],

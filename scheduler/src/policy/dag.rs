@@ -8,9 +8,9 @@ use crate::shape::{DagShape, Dispatch};
 /// longest cost path after it), so the tasks that bound the makespan start first. Locality
 /// hints are honoured unless `locality` is false.
 #[derive(Clone, Copy, Debug)]
-pub struct DagPriority {
+pub(crate) struct DagPriority {
     /// Whether to honour [`crate::shape::TaskShape::locality`] hints.
-    pub locality: bool,
+    pub(crate) locality: bool,
 }
 
 impl Default for DagPriority {

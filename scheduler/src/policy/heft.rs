@@ -1,9 +1,9 @@
 //! `heft`: follow a static plan computed before the run.
 //!
 //! The name is historical (it is what `results.json`, the reports and the CLI call the policy):
-//! the plan does not come from HEFT but from [`crate::static_plan::plan`], which runs list
+//! the plan does not come from HEFT but from [`crate::static_plan::solve`], which runs list
 //! scheduling under several priority rules, a local search, and an exact branch and bound, and
-//! stops at a proven lower bound. Real HEFT is [`fallback_plan`]: the textbook algorithm on
+//! stops at a proven lower bound. Real HEFT is `fallback_plan`: the textbook algorithm on
 //! identical workers (upward rank = bottom level, earliest-finish-time worker selection, no
 //! insertion), kept as the reference the tests compare against and as the plan used if the
 //! planner rejects a shape.
@@ -12,11 +12,11 @@ use super::{order_or_index, Policy};
 use crate::analysis::{self, ReadyOrder};
 use crate::shape::{DagShape, Dispatch, StaticPlan};
 
-/// Dispatches the static plan of [`crate::static_plan::plan`] (list scheduling, local search and
-/// branch and bound); textbook HEFT ([`fallback_plan`]) only if the planner fails. Named `heft`
+/// Dispatches the static plan of [`crate::static_plan::solve`] (list scheduling, local search and
+/// branch and bound); textbook HEFT (`fallback_plan`) only if the planner fails. Named `heft`
 /// for the CLI and reports.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Heft;
+pub(crate) struct Heft;
 
 impl Policy for Heft {
     fn name(&self) -> &'static str {
@@ -46,7 +46,7 @@ impl Policy for Heft {
 ///
 /// # Complexity
 /// O(|V| (log |V| + P) + |E|) for `P` workers.
-pub fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
+pub(crate) fn fallback_plan(shape: &DagShape, workers: usize) -> StaticPlan {
     let p = workers.max(1);
     let n = shape.len();
     let Ok(levels) = analysis::bottom_levels(shape) else {

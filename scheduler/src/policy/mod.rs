@@ -25,10 +25,12 @@ mod heft;
 mod previous;
 mod rayon;
 
-pub use self::dag::DagPriority;
-pub use self::heft::{fallback_plan, Heft};
-pub use self::previous::Previous;
-pub use self::rayon::RayonFifo;
+// The built-in policies are reached through `PolicyName` (or `policy_by_name`); their types
+// carry no knobs a caller needs.
+use self::dag::DagPriority;
+use self::heft::Heft;
+use self::previous::Previous;
+use self::rayon::RayonFifo;
 
 /// A scheduling policy.
 pub trait Policy: Send + Sync {
@@ -42,13 +44,13 @@ pub trait Policy: Send + Sync {
 /// The built-in policies, by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyName {
-    /// [`Previous`]: sequential, each task with every worker.
+    /// `previous`: sequential, each task with every worker.
     Previous,
-    /// [`RayonFifo`]: plain rayon spawning.
+    /// `rayon`: plain rayon spawning.
     Rayon,
-    /// [`DagPriority`]: critical-path-first work stealing.
+    /// `dag`: critical-path-first work stealing.
     Dag,
-    /// [`Heft`]: a static plan.
+    /// `heft`: a static plan ([`crate::static_plan::solve`]).
     Heft,
 }
 

@@ -6,7 +6,7 @@ use crate::shape::{DagShape, Dispatch};
 /// Runs tasks one after another in topological order, each with every worker available to its
 /// own data parallelism: what a plain halo2 user does when proving sub-circuits in a loop.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Previous;
+pub(crate) struct Previous;
 
 impl Policy for Previous {
     fn name(&self) -> &'static str {

@@ -6,7 +6,7 @@ use crate::shape::{DagShape, Dispatch};
 /// Spawns every task into a rayon pool as soon as its predecessors finish, with no priorities
 /// and no locality: the natural "just use rayon" implementation.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RayonFifo;
+pub(crate) struct RayonFifo;
 
 impl Policy for RayonFifo {
     fn name(&self) -> &'static str {

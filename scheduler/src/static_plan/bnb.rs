@@ -179,10 +179,10 @@ impl<'a> Search<'a> {
         if depth == n {
             return Outcome::Found;
         }
-        self.nodes += 1;
-        if self.nodes > self.limit {
+        if self.nodes >= self.limit {
             return Outcome::Limit;
         }
+        self.nodes += 1;
         let a_min = self
             .avail
             .iter()

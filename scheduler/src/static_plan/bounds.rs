@@ -26,9 +26,9 @@
 //! `P (b - a)` ([`energy_feasible`]). [`root_bound`] raises the head-and-tail bound to the
 //! smallest `T` passing the test.
 
-use super::problem::{Bits, Instance, PlanError, Problem};
+use super::budget::WorkMeter;
+use super::problem::{Bits, Instance, Problem};
 use super::reduced::{Reduced, MAX_TASKS};
-use crate::shape::DagShape;
 
 /// Heads and tails of every task (see the module docs).
 pub(super) struct Windows {
@@ -82,7 +82,11 @@ impl Windows {
 ///
 /// # Complexity
 /// O(|V|³) per candidate makespan tested; a handful are tested in practice.
-pub fn makespan_lower_bound(shape: &DagShape, workers: usize) -> Result<f64, PlanError> {
+#[cfg(test)]
+pub(super) fn makespan_lower_bound(
+    shape: &crate::shape::DagShape,
+    workers: usize,
+) -> Result<f64, super::PlanError> {
     let pb = Problem::new(shape, workers)?;
     // The sum of all costs is a schedule length on one worker, hence an upper bound that caps
     // the scan.
@@ -93,19 +97,26 @@ pub fn makespan_lower_bound(shape: &DagShape, workers: usize) -> Result<f64, Pla
     let ub = pb.dur.iter().sum::<f64>().max(cp);
     let reduced = Reduced::new(&pb);
     let windows = reduced.as_ref().map(Windows::of_reduced);
+    let mut meter = WorkMeter::new(u64::MAX, 0, 0);
     Ok(problem_bound(
         &pb,
         reduced.as_ref().zip(windows.as_ref()),
         ub,
+        &mut meter,
     ))
 }
 
 /// The root bound of `pb`: on its reduced problem and that problem's windows when there is one
 /// (see [`Reduced::new`]), otherwise on longest-path windows; scans no further than `ub`, a
-/// known schedule length.
-pub(super) fn problem_bound(pb: &Problem, reduced: Option<(&Reduced, &Windows)>, ub: f64) -> f64 {
+/// known schedule length, and spends at most what `meter` has left on the energy test.
+pub(super) fn problem_bound(
+    pb: &Problem,
+    reduced: Option<(&Reduced, &Windows)>,
+    ub: f64,
+    meter: &mut WorkMeter,
+) -> f64 {
     match reduced {
-        Some((red, w)) => root_bound(red.instance(), w, ub),
+        Some((red, w)) => root_bound(red.instance(), w, ub, meter),
         None => root_bound(
             Instance {
                 dur: &pb.dur,
@@ -114,6 +125,7 @@ pub(super) fn problem_bound(pb: &Problem, reduced: Option<(&Reduced, &Windows)>,
             },
             &Windows::of_paths(pb),
             ub,
+            meter,
         ),
     }
 }
@@ -121,11 +133,13 @@ pub(super) fn problem_bound(pb: &Problem, reduced: Option<(&Reduced, &Windows)>,
 /// A lower bound on the optimal makespan: total work, heads and tails with their set bound,
 /// then the energy test from there upwards (integers one by one; otherwise a short bisection)
 /// while below `ub`, a known schedule length. Above [`MAX_TASKS`] tasks the set bound and the
-/// bisection are skipped (their cost would exceed the whole search's).
+/// bisection are skipped (their cost would exceed the whole search's). The energy tests are
+/// charged to `meter` and stop when it has nothing left: a test cut short proves nothing, so
+/// the bound stays at the last makespan proven infeasible plus one (still a valid bound).
 ///
 /// # Complexity
-/// O(|V|³) per candidate makespan tested.
-pub(super) fn root_bound(inst: Instance<'_>, w: &Windows, ub: f64) -> f64 {
+/// O(|V|³) per candidate makespan tested, within the budget.
+pub(super) fn root_bound(inst: Instance<'_>, w: &Windows, ub: f64, meter: &mut WorkMeter) -> f64 {
     let small = inst.dur.len() <= MAX_TASKS;
     let work: f64 = inst.dur.iter().sum();
     let base = round_up(work / inst.cap as f64, inst.integral).max(if small {
@@ -133,14 +147,23 @@ pub(super) fn root_bound(inst: Instance<'_>, w: &Windows, ub: f64) -> f64 {
     } else {
         round_up(path_bound(inst, w), inst.integral)
     });
+    // A test that runs out of budget answers "feasible": it proved nothing.
+    let mut feasible = |t: f64| {
+        meter.charge(meter.charges.energy_setup);
+        let mut steps = meter.left() / meter.charges.energy_step.max(1);
+        let allowed = steps;
+        let verdict = energy_feasible(inst, w, t, &mut steps);
+        meter.charge((allowed - steps) * meter.charges.energy_step);
+        verdict != Some(false)
+    };
     if inst.integral {
         let mut t = base;
-        while t < ub && !energy_feasible(inst, w, t) {
+        while t < ub && !feasible(t) {
             t += 1.0;
         }
         t
     } else {
-        if !small || ub <= base || energy_feasible(inst, w, base) {
+        if !small || ub <= base || feasible(base) {
             return base;
         }
         // Infeasible at `lo`; `hi` is a schedule length. Eight halvings cut the gap to
@@ -148,7 +171,7 @@ pub(super) fn root_bound(inst: Instance<'_>, w: &Windows, ub: f64) -> f64 {
         let (mut lo, mut hi) = (base, ub);
         for _ in 0..8 {
             let mid = 0.5 * (lo + hi);
-            if energy_feasible(inst, w, mid) {
+            if feasible(mid) {
                 hi = mid;
             } else {
                 lo = mid;
@@ -175,16 +198,22 @@ pub(super) fn head_tail_bound(inst: Instance<'_>, w: &Windows) -> f64 {
 }
 
 /// The energy test for makespan `t`: every task `i` runs inside `[head_i, t - tail_i]`, and the
-/// work that must fall inside any interval `[a, b]` is at most `P (b - a)`.
+/// work that must fall inside any interval `[a, b]` is at most `P (b - a)`. Each interval
+/// costs `|V|` of `steps`; `None` when they run out before the test is decided.
 ///
 /// # Complexity
-/// O(|V|³).
-pub(super) fn energy_feasible(inst: Instance<'_>, w: &Windows, t: f64) -> bool {
+/// O(|V|³), or O(`steps`).
+pub(super) fn energy_feasible(
+    inst: Instance<'_>,
+    w: &Windows,
+    t: f64,
+    steps: &mut u64,
+) -> Option<bool> {
     let (dur, head, tail) = (inst.dur, &w.head, &w.tail);
     let n = dur.len();
     let lst: Vec<f64> = (0..n).map(|i| t - tail[i] - dur[i]).collect();
     if (0..n).any(|i| lst[i] < head[i] - 1e-9 * t.abs().max(1.0)) {
-        return false;
+        return Some(false);
     }
     let mut lefts: Vec<f64> = head.to_vec();
     let mut rights: Vec<f64> = (0..n).map(|i| lst[i] + dur[i]).collect();
@@ -195,6 +224,7 @@ pub(super) fn energy_feasible(inst: Instance<'_>, w: &Windows, t: f64) -> bool {
     let cap = inst.cap as f64;
     for &a in &lefts {
         for &b in rights.iter().filter(|&&b| b > a) {
+            *steps = steps.checked_sub(n as u64)?;
             let len = b - a;
             let mut need = 0.0;
             for i in 0..n {
@@ -205,11 +235,11 @@ pub(super) fn energy_feasible(inst: Instance<'_>, w: &Windows, t: f64) -> bool {
                 }
             }
             if need > cap * len + 1e-9 * need.max(1.0) {
-                return false;
+                return Some(false);
             }
         }
     }
-    true
+    Some(true)
 }
 
 /// `ceil(x)` for integral problems (with a guard against division noise), `x` otherwise.

@@ -13,10 +13,11 @@
 
 use std::cmp::Ordering;
 
-use super::problem::{PlanError, Problem, Profile, Workspace};
+use super::budget::WorkMeter;
+use super::problem::{Problem, Profile, Workspace};
 use super::reduced::Reduced;
 use crate::analysis::{self, ReadyOrder};
-use crate::shape::{DagShape, StaticPlan, TaskIndex};
+use crate::shape::{StaticPlan, TaskIndex};
 
 /// Event-driven list scheduling: whenever a worker is idle, it takes the ready task of highest
 /// priority (ties: lowest index). Returns start times and the worker of each task.
@@ -154,14 +155,18 @@ pub(super) fn justify(pb: &Problem, ws: &mut Workspace, starts: &mut [f64]) -> f
 }
 
 /// Repeats justification while it shortens the schedule (at most a few rounds: later rounds
-/// rarely gain anything).
+/// rarely gain anything). Every round is charged to `meter`; rounds never stop for the budget
+/// (a half-justified schedule would be worth no less, but a round is short and keeps plans the
+/// same whether or not the budget is near).
 pub(super) fn justify_fully(
     pb: &Problem,
     ws: &mut Workspace,
+    meter: &mut WorkMeter,
     starts: &mut [f64],
     mut ms: f64,
 ) -> f64 {
     for _ in 0..4 {
+        meter.charge(meter.charges.justify_round);
         let next = justify(pb, ws, starts);
         if next < ms {
             ms = next;
@@ -226,19 +231,25 @@ pub(super) fn to_plan(pb: &Problem, starts: &[f64]) -> StaticPlan {
 ///
 /// # Complexity
 /// O(|V|² + |E|).
-pub fn list_schedule(shape: &DagShape, workers: usize, priority: &[f64]) -> StaticPlan {
+#[cfg(test)]
+pub(super) fn list_schedule(
+    shape: &crate::shape::DagShape,
+    workers: usize,
+    priority: &[f64],
+) -> StaticPlan {
     try_list_schedule(shape, workers, priority).unwrap_or_else(|e| panic!("list_schedule: {e}"))
 }
 
 /// [`list_schedule`] returning an error instead of panicking on a bad shape or priority vector.
-pub fn try_list_schedule(
-    shape: &DagShape,
+#[cfg(test)]
+pub(super) fn try_list_schedule(
+    shape: &crate::shape::DagShape,
     workers: usize,
     priority: &[f64],
-) -> Result<StaticPlan, PlanError> {
+) -> Result<StaticPlan, super::PlanError> {
     let pb = Problem::new(shape, workers)?;
     if priority.len() != pb.n {
-        return Err(PlanError::InvalidShape(format!(
+        return Err(super::PlanError::InvalidShape(format!(
             "{} priorities for {} tasks",
             priority.len(),
             pb.n

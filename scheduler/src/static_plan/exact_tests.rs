@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::bnb::improve;
 use super::bounds::{root_bound, Windows};
+use super::budget::WorkMeter;
 use super::problem::Problem;
 use super::reduced::Reduced;
 use super::{makespan_lower_bound, solve, validate_plan, PlanOptions};
@@ -219,7 +220,7 @@ fn search_is_exact(shape: &DagShape, cap: usize, opt: f64) {
     let total: f64 = red.dur.iter().sum();
     let ub = total + 1.0;
     let w = Windows::of_reduced(&red);
-    let root = root_bound(red.instance(), &w, ub);
+    let root = root_bound(red.instance(), &w, ub, &mut WorkMeter::new(u64::MAX, 0, 0));
     assert!(root <= opt + 1e-9, "root bound {root} > optimum {opt}");
     for i in 0..red.n {
         assert!(w.head[i] + red.dur[i] + w.tail[i] <= opt + 1e-9);

@@ -1,12 +1,13 @@
 //! The planner's driver: construction, iterated local search, then the exact branch and bound
-//! (see the parent module's docs for the whole pipeline), behind [`plan`], [`plan_with`] and
-//! [`solve`].
+//! (see the parent module's docs for the whole pipeline), behind [`solve`], within the work
+//! budget of the `budget` module.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::bnb;
 use super::bounds::{self, Windows};
+use super::budget::{Charges, WorkMeter, DEFAULT_WORK_BUDGET, ROOT_BOUND_SHARE};
 use super::decode::{
     expand, graham, justify_fully, priority_list, serial, sort_by_start, to_plan, zero_tasks_fit,
 };
@@ -14,7 +15,10 @@ use super::problem::{PlanError, Problem, Workspace};
 use super::reduced::Reduced;
 use crate::shape::{DagShape, StaticPlan, TaskIndex};
 
-/// Budget and seed of the search in [`plan_with`].
+/// Budget and seed of the search in [`solve`].
+///
+/// Three limits bound the search; whichever is reached first stops it. `max_work` is the one
+/// that bounds planning time on large graphs; the other two are what stops it on small ones.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanOptions {
     /// Number of perturb-decode-justify iterations of the local search (0 keeps the best
@@ -27,8 +31,16 @@ pub struct PlanOptions {
     pub restart_after: usize,
     /// Node limit of the exact branch and bound run after the local search when the schedule
     /// does not yet meet the lower bound (0 skips it). Graphs with real-valued costs get a
-    /// 256th of it (see [`FRACTIONAL_SHARE`]).
+    /// 256th of it: with real-valued costs the search can seldom finish a proof, so a small
+    /// budget catches the easy improvements and keeps planning fast.
     pub max_search_nodes: u64,
+    /// Work budget of the whole search, in deterministic work units (about a nanosecond each on
+    /// the 2-core development machine; see [`Solution::work`]). Once it is spent the search
+    /// returns the best plan so far: raising the root bound stops, then the local search, then
+    /// the branch and bound. The construction heuristics always run, so the first plan exists
+    /// even with a budget of 0. Default: 1.5 · 10⁹, which keeps a 5,000-task graph on 16
+    /// workers under 5 s on two cores.
+    pub max_work: u64,
 }
 
 impl Default for PlanOptions {
@@ -43,6 +55,7 @@ impl Default for PlanOptions {
             // Long enough for plateau moves to drift, short enough for several restarts per run.
             restart_after: 250,
             max_search_nodes: SEARCH_NODES,
+            max_work: DEFAULT_WORK_BUDGET,
         }
     }
 }
@@ -59,7 +72,7 @@ const SEARCH_NODES: u64 = 200_000;
 /// all, which it seldom finishes on more than a few dozen tasks, so a small budget (about
 /// 10 ms on a 100-task graph) keeps planning the prover's graphs fast and still catches the
 /// easy improvements.
-pub const FRACTIONAL_SHARE: u64 = 256;
+const FRACTIONAL_SHARE: u64 = 256;
 
 /// A good static plan for `shape` on `workers` identical workers, with the default
 /// [`PlanOptions`]. `workers == 0` is treated as 1; an empty graph gives an empty plan.
@@ -67,23 +80,14 @@ pub const FRACTIONAL_SHARE: u64 = 256;
 /// docs).
 ///
 /// # Panics
-/// If the shape has a cycle or is inconsistent (a validated `TaskGraph` never is); see
-/// [`plan_with`] for the fallible version.
-pub fn plan(shape: &DagShape, workers: usize) -> StaticPlan {
+/// If the shape has a cycle or is inconsistent (a validated `TaskGraph` never is).
+#[cfg(test)]
+pub(super) fn plan(shape: &DagShape, workers: usize) -> StaticPlan {
     plan_with(shape, workers, &PlanOptions::default()).unwrap_or_else(|e| panic!("plan: {e}"))
 }
 
-/// The schedule search of the module docs, with an explicit budget and seed: the plan of
-/// [`solve`].
-///
-/// The result is never longer than [`list_schedule`](super::list_schedule) with bottom-level
-/// priorities, and is optimal when its makespan equals
-/// [`makespan_lower_bound`](super::makespan_lower_bound).
-///
-/// # Complexity
-/// O((rules + `max_iterations`) · |V|²) time in the worst case, plus the lower bound and up to
-/// `max_search_nodes` nodes of O(|V|² + P) each.
-pub fn plan_with(
+/// The plan of [`solve`] (what the `heft` policy dispatches).
+pub(crate) fn plan_with(
     shape: &DagShape,
     workers: usize,
     options: &PlanOptions,
@@ -94,15 +98,20 @@ pub fn plan_with(
 /// A plan together with what is proven about the optimum.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Solution {
-    /// The plan, as [`plan_with`] returns it.
+    /// The plan.
     pub plan: StaticPlan,
-    /// A proven lower bound on the optimal makespan: at least
-    /// [`makespan_lower_bound`](super::makespan_lower_bound), raised by every deadline the branch
-    /// and bound exhausted. Equal to the plan's makespan when the
-    /// plan is proven optimal.
+    /// A proven lower bound on the optimal makespan: the root bound (`max(W / P, C)` raised by
+    /// heads, tails and the energy test), raised by every deadline the branch and bound
+    /// exhausted. Equal to the plan's makespan when the plan is proven optimal.
     pub lower_bound: f64,
     /// Nodes the branch and bound searched.
     pub search_nodes: u64,
+    /// Iterations the local search ran.
+    pub search_iterations: usize,
+    /// Work units spent ([`PlanOptions::max_work`]). The search never starts a step once the
+    /// budget is spent, so this exceeds the budget by at most one local-search iteration (and
+    /// by the construction heuristics, which always run).
+    pub work: u64,
 }
 
 impl Solution {
@@ -113,9 +122,21 @@ impl Solution {
     }
 }
 
-/// [`plan_with`], also returning the proven lower bound: construction, local search, then (when
-/// the schedule does not meet the bound yet) the branch and bound of the module docs, which
-/// raises the bound and may find a shorter, provably optimal schedule.
+/// A good static plan for `shape` on `workers` identical workers (0 is treated as 1), with the
+/// lower bound it proves: construction, local search, then (when the schedule does not meet the
+/// bound yet) the branch and bound of the module docs, which raises the bound and may find a
+/// shorter, provably optimal schedule; all within the budget of `options`.
+///
+/// The plan is never longer than Graham's list schedule with bottom-level priorities, is
+/// optimal when [`Solution::is_optimal`], and is a pure function of the inputs (no clocks: the
+/// budget counts work units). [`TaskShape::max_threads`](crate::shape::TaskShape::max_threads)
+/// is ignored (see the module docs). An empty graph gives an empty plan.
+///
+/// # Errors
+/// [`PlanError`] if the shape has a cycle or is inconsistent.
+///
+/// # Complexity
+/// O(rules · |V| log |V| + |E|) for the construction, then at most `options.max_work` units.
 pub fn solve(
     shape: &DagShape,
     workers: usize,
@@ -130,21 +151,29 @@ pub fn solve(
             },
             lower_bound: 0.0,
             search_nodes: 0,
+            search_iterations: 0,
+            work: 0,
         });
     }
+    let edges = pb.preds.iter().map(Vec::len).sum();
+    let mut meter = WorkMeter::new(options.max_work, pb.n, edges);
+    let charges = meter.charges;
     let (tl, tail) = pb.path_heads_tails();
     let bl = pb.bottom_levels(&tail);
     let mut ws = Workspace::new(&pb);
 
-    // Construction: Graham and serial decoding of several rules, each justified.
+    // Construction: Graham and serial decoding of several rules, each justified (charged, never
+    // stopped: it is what gives a plan at all).
+    meter.charge(charges.decode);
     let mut best_starts = graham(&pb, &bl).0;
     let mut best_ms = pb.makespan(&best_starts);
     let consider = |starts: &mut Vec<f64>,
                     ms: f64,
                     ws: &mut Workspace,
+                    meter: &mut WorkMeter,
                     best_starts: &mut Vec<f64>,
                     best_ms: &mut f64| {
-        let ms = justify_fully(&pb, ws, starts, ms);
+        let ms = justify_fully(&pb, ws, meter, starts, ms);
         if ms < *best_ms {
             *best_ms = ms;
             best_starts.clone_from(starts);
@@ -176,25 +205,49 @@ pub fn solve(
     ];
     let mut starts = vec![0.0; pb.n];
     for rule in &rules {
+        meter.charge(2 * charges.decode);
         let mut g = graham(&pb, rule).0;
         let ms = pb.makespan(&g);
-        consider(&mut g, ms, &mut ws, &mut best_starts, &mut best_ms);
+        consider(
+            &mut g,
+            ms,
+            &mut ws,
+            &mut meter,
+            &mut best_starts,
+            &mut best_ms,
+        );
         let list = priority_list(&pb, rule);
         let ms = serial(&pb.dur, &pb.preds, &list, &mut ws.profile, &mut starts);
-        consider(&mut starts, ms, &mut ws, &mut best_starts, &mut best_ms);
+        consider(
+            &mut starts,
+            ms,
+            &mut ws,
+            &mut meter,
+            &mut best_starts,
+            &mut best_ms,
+        );
     }
 
     let reduced = Reduced::new(&pb);
     let windows = reduced.as_ref().map(Windows::of_reduced);
     let exact = reduced.as_ref().zip(windows.as_ref());
-    let mut lb = bounds::problem_bound(&pb, exact, best_ms);
+    // The root bound may spend a share of the budget; the search keeps the rest.
+    let mut bound_meter = WorkMeter::new(
+        (meter.limit() / ROOT_BOUND_SHARE).min(meter.left()),
+        pb.n,
+        edges,
+    );
+    let mut lb = bounds::problem_bound(&pb, exact, best_ms, &mut bound_meter);
+    meter.charge(bound_meter.spent());
+    let mut search_iterations = 0;
     if best_ms > lb && options.max_iterations > 0 {
-        local_search(
+        search_iterations = local_search(
             &pb,
             &bl,
             lb,
             options,
             &mut ws,
+            &mut meter,
             &mut best_starts,
             &mut best_ms,
         );
@@ -202,12 +255,15 @@ pub fn solve(
     let mut search_nodes = 0;
     if let Some((red, w)) = exact.filter(|_| best_ms > lb) {
         {
-            let budget = if red.integral {
+            let node_limit = if red.integral {
                 options.max_search_nodes
             } else {
                 options.max_search_nodes / FRACTIONAL_SHARE
             };
-            let found = bnb::improve(red, w, lb, best_ms, budget);
+            let node_cost = Charges::search_node(red.n, red.succs.iter().map(Vec::len).sum());
+            let node_limit = node_limit.min(meter.left() / node_cost.max(1));
+            let found = bnb::improve(red, w, lb, best_ms, node_limit);
+            meter.charge(found.nodes * node_cost);
             lb = lb.max(found.lower);
             search_nodes = found.nodes;
             if let Some(rs) = found.starts {
@@ -219,7 +275,7 @@ pub fn solve(
                     sort_by_start(&pb, &starts, &mut order);
                     let mut decoded = vec![0.0; pb.n];
                     let d = serial(&pb.dur, &pb.preds, &order, &mut ws.profile, &mut decoded);
-                    ms = justify_fully(&pb, &mut ws, &mut decoded, d);
+                    ms = justify_fully(&pb, &mut ws, &mut meter, &mut decoded, d);
                     starts = decoded;
                 }
                 if ms < best_ms {
@@ -232,6 +288,8 @@ pub fn solve(
         plan: to_plan(&pb, &best_starts),
         lower_bound: lb,
         search_nodes,
+        search_iterations,
+        work: meter.spent(),
     })
 }
 
@@ -281,6 +339,8 @@ fn random_shift(pb: &Problem, list: &mut Vec<TaskIndex>, pos: &mut [usize], rng:
     }
 }
 
+/// The iterated local search of the module docs, until `options.max_iterations`, the budget
+/// of `meter`, or a schedule meeting `lb`. Returns the iterations run.
 #[allow(clippy::too_many_arguments)]
 fn local_search(
     pb: &Problem,
@@ -288,9 +348,11 @@ fn local_search(
     lb: f64,
     options: &PlanOptions,
     ws: &mut Workspace,
+    meter: &mut WorkMeter,
     best_starts: &mut Vec<f64>,
     best_ms: &mut f64,
-) {
+) -> usize {
+    let charges = meter.charges;
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut cur_list = Vec::new();
     sort_by_start(pb, best_starts, &mut cur_list);
@@ -299,7 +361,12 @@ fn local_search(
     let mut cand = cur_list.clone();
     let mut starts = vec![0.0; pb.n];
     let mut since_best = 0;
-    for _ in 0..options.max_iterations {
+    for iteration in 0..options.max_iterations {
+        if meter.exhausted() {
+            return iteration;
+        }
+        // The decode, the list bookkeeping (one sort's worth) and the justification rounds.
+        meter.charge(charges.decode + charges.justify_round / 2);
         cand.clone_from(&cur_list);
         for (k, &t) in cand.iter().enumerate() {
             pos[t] = k;
@@ -314,7 +381,7 @@ fn local_search(
             random_shift(pb, &mut cand, &mut pos, &mut rng);
         }
         let ms = serial(&pb.dur, &pb.preds, &cand, &mut ws.profile, &mut starts);
-        let ms = justify_fully(pb, ws, &mut starts, ms);
+        let ms = justify_fully(pb, ws, meter, &mut starts, ms);
         if ms <= cur_ms {
             cur_ms = ms;
             sort_by_start(pb, &starts, &mut cur_list);
@@ -324,7 +391,7 @@ fn local_search(
             best_starts.clone_from(&starts);
             since_best = 0;
             if ms <= lb {
-                return;
+                return iteration + 1;
             }
         } else {
             since_best += 1;
@@ -336,17 +403,19 @@ fn local_search(
                 .map(|&b| b * (1.0 + rng.gen_range(-0.3..0.3)))
                 .collect();
             cur_list = priority_list(pb, &noisy);
+            meter.charge(charges.decode);
             let ms = serial(&pb.dur, &pb.preds, &cur_list, &mut ws.profile, &mut starts);
-            cur_ms = justify_fully(pb, ws, &mut starts, ms);
+            cur_ms = justify_fully(pb, ws, meter, &mut starts, ms);
             sort_by_start(pb, &starts, &mut cur_list);
             if cur_ms < *best_ms {
                 *best_ms = cur_ms;
                 best_starts.clone_from(&starts);
                 if cur_ms <= lb {
-                    return;
+                    return iteration + 1;
                 }
             }
             since_best = 0;
         }
     }
+    options.max_iterations
 }

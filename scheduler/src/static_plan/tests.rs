@@ -199,3 +199,31 @@ fn cycles_and_bad_costs_are_errors() {
     let shape = random_dag(3, 0.0, 0);
     assert!(try_list_schedule(&shape, 2, &[1.0]).is_err());
 }
+
+/// The simulator's priority dispatch on one domain without stealing costs is exactly Graham's
+/// list scheduling, start time for start time.
+#[test]
+fn simulated_priority_dispatch_is_list_scheduling() {
+    use crate::shape::Dispatch;
+    use crate::sim::{simulate, SimMachine};
+    for seed in 0..5 {
+        let mut shape = random_dag(70, 0.1, seed);
+        for t in &mut shape.tasks {
+            // Positive integer costs: the simulator and Graham break ties alike only then.
+            t.cost_s = t.cost_s.ceil().max(1.0);
+        }
+        let priority = analysis::bottom_levels(&shape).unwrap();
+        for workers in [2, 4, 8] {
+            let planned = list_schedule(&shape, workers, &priority);
+            let dispatch = Dispatch::Priority {
+                priority: priority.clone(),
+                locality: false,
+            };
+            let report = simulate(&shape, &dispatch, &SimMachine::uniform(workers), 0).unwrap();
+            assert_eq!(report.makespan_s, planned.makespan_s);
+            for t in 0..shape.len() {
+                assert_eq!(report.tasks[t].start_s, planned.start_s[t]);
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 /// Why a thread could not be pinned. Callers log it and carry on unpinned.
 #[derive(Debug, thiserror::Error)]
-pub enum PinError {
+pub(crate) enum PinError {
     /// The CPU list was empty or a CPU number is beyond what the OS call can express.
     #[error("invalid CPU set {0:?}")]
     InvalidSet(Vec<usize>),
@@ -15,13 +15,14 @@ pub enum PinError {
         reason: String,
     },
     /// Pinning is not supported on this platform.
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
     #[error("thread pinning is not supported on this platform")]
     Unsupported,
 }
 
 /// Pins the calling thread to `cpus`.
 #[cfg(target_os = "linux")]
-pub fn pin_current_thread(cpus: &[usize]) -> Result<(), PinError> {
+pub(crate) fn pin_current_thread(cpus: &[usize]) -> Result<(), PinError> {
     // CPU_SETSIZE bounds what a cpu_set_t can hold.
     let max = libc::CPU_SETSIZE as usize;
     if cpus.is_empty() || cpus.iter().any(|&c| c >= max) {
@@ -48,7 +49,7 @@ pub fn pin_current_thread(cpus: &[usize]) -> Result<(), PinError> {
 
 /// Pins the calling thread to `cpus`.
 #[cfg(not(target_os = "linux"))]
-pub fn pin_current_thread(_cpus: &[usize]) -> Result<(), PinError> {
+pub(crate) fn pin_current_thread(_cpus: &[usize]) -> Result<(), PinError> {
     Err(PinError::Unsupported)
 }
 

@@ -20,8 +20,8 @@ mod affinity;
 mod hwloc;
 mod sysfs;
 
-pub use self::affinity::{current_affinity, pin_current_thread, PinError};
-pub use self::sysfs::parse_cpulist;
+pub use self::affinity::current_affinity;
+pub(crate) use self::affinity::{pin_current_thread, PinError};
 
 /// A NUMA domain (or a virtual one): CPUs that share a memory controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +193,7 @@ impl Topology {
     }
 
     /// The topology limited to `cpus` (empty domains, cores and caches dropped).
-    pub fn keep_cpus(&self, cpus: &[usize]) -> Result<Topology, TopologyError> {
+    pub(crate) fn keep_cpus(&self, cpus: &[usize]) -> Result<Topology, TopologyError> {
         let keep: std::collections::HashSet<usize> = cpus.iter().copied().collect();
         let filter = |groups: &[Vec<usize>]| -> Vec<Vec<usize>> {
             groups
@@ -268,7 +268,7 @@ impl Topology {
 
     /// Pins the calling thread to `cpus`: with hwloc when this topology came from hwloc (and
     /// the feature is on), else with `sched_setaffinity`.
-    pub fn pin_current_thread(&self, cpus: &[usize]) -> Result<(), PinError> {
+    pub(crate) fn pin_current_thread(&self, cpus: &[usize]) -> Result<(), PinError> {
         #[cfg(feature = "hwloc")]
         if self.provider == "hwloc" {
             return hwloc::bind_current_thread(cpus);

@@ -15,7 +15,7 @@ use super::{Domain, Topology, TopologyError};
 
 /// Parses a kernel cpulist such as `0-3,8,10-11` (also `0-7:2` strides). Empty input is the
 /// empty list.
-pub fn parse_cpulist(text: &str) -> Result<Vec<usize>, String> {
+pub(crate) fn parse_cpulist(text: &str) -> Result<Vec<usize>, String> {
     let mut out = BTreeSet::new();
     for part in text
         .trim()
