@@ -132,6 +132,46 @@ fn build(
     circuit
 }
 
+/// The first configuration of a node at `k`: the range-check table takes `k − 1` bits.
+fn initial_config(k: u32) -> AggregationConfigParams {
+    AggregationConfigParams {
+        degree: k,
+        lookup_bits: k as usize - 1,
+        ..Default::default()
+    }
+}
+
+/// Cells of a node's layout (independent of the witness).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeCells {
+    /// Advice cells of the gate columns.
+    pub advice: usize,
+    /// Cells copied into lookup columns for range checks.
+    pub lookup: usize,
+    /// Distinct constants (fixed cells).
+    pub fixed: usize,
+}
+
+/// The cells of a node over `children` at `params.k()`, from a layout alone (no keys).
+///
+/// # Errors
+/// Those of the children's checks in [`keygen`].
+pub fn node_cells(params: &ParamsKZG<Bn256>, children: &[Child]) -> Result<NodeCells, AggError> {
+    check_children(params, children)?;
+    let circuit = build(
+        CircuitBuilderStage::Keygen,
+        initial_config(params.k()),
+        params,
+        children,
+    );
+    let stats = circuit.builder.statistics();
+    Ok(NodeCells {
+        advice: stats.gate.total_advice_per_phase.iter().sum(),
+        lookup: stats.total_lookup_advice_per_phase.iter().sum(),
+        fixed: stats.gate.total_fixed,
+    })
+}
+
 /// Generates the keys of a node over children of `children`'s shape at `params.k()` (the
 /// children's values do not matter, only their shape; the root chain is checked by [`prove`]).
 /// The range-check table takes `k − 1` bits.
@@ -141,13 +181,12 @@ fn build(
 /// [`AggError::Keygen`].
 pub fn keygen(params: &ParamsKZG<Bn256>, children: &[Child]) -> Result<AggregationKeys, AggError> {
     check_children(params, children)?;
-    let k = params.k();
-    let initial = AggregationConfigParams {
-        degree: k,
-        lookup_bits: k as usize - 1,
-        ..Default::default()
-    };
-    let mut circuit = build(CircuitBuilderStage::Keygen, initial, params, children);
+    let mut circuit = build(
+        CircuitBuilderStage::Keygen,
+        initial_config(params.k()),
+        params,
+        children,
+    );
     let config = circuit.calculate_params(Some(UNUSABLE_ROWS));
     let pk =
         crate::params::keygen(params, &circuit).map_err(|e| AggError::Keygen(e.to_string()))?;
@@ -184,7 +223,9 @@ fn cache_stem(k: u32, children: &[Child]) -> String {
 
 /// [`keygen`], with the keys cached in `dir` (default: `target/zkpar-kzg/agg-keys`) under a name
 /// derived from the node's shape; a cached key is read instead of generated. Returns the keys
-/// and whether they came from the cache.
+/// and whether they came from the cache. A node's proving key is large (about 0.75 GB for a
+/// fan-in-2 node at `k = 18`: fixed and permutation polynomials of ~40 columns), so callers
+/// should cache only where the disk has room.
 ///
 /// # Errors
 /// Those of [`keygen`], and [`AggError::Cache`] when the cache cannot be written or read.
@@ -231,7 +272,11 @@ pub fn keygen_cached(
     }
     let keys = keygen(params, children)?;
     fs::create_dir_all(&dir).map_err(|e| cache_err(&dir, e.to_string()))?;
-    let tmp = |path: &Path| path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = |path: &Path| {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}.tmp", std::process::id()));
+        path.with_file_name(name)
+    };
     let meta =
         serde_json::to_vec(&(keys.config, &keys.break_points, &keys.shape)).expect("serializable");
     let write = || -> std::io::Result<()> {
@@ -246,7 +291,12 @@ pub fn keygen_cached(
         fs::rename(tmp(&pk_path), &pk_path)?;
         fs::rename(tmp(&meta_path), &meta_path)
     };
-    write().map_err(|e| cache_err(&pk_path, e.to_string()))?;
+    write().map_err(|e| {
+        // Never leave a partial key behind (it is large: hundreds of MB at k = 18).
+        let _ = fs::remove_file(tmp(&pk_path));
+        let _ = fs::remove_file(tmp(&meta_path));
+        cache_err(&pk_path, e.to_string())
+    })?;
     Ok((keys, false))
 }
 

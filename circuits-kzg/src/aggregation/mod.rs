@@ -78,7 +78,9 @@ pub mod plan;
 mod verify;
 
 pub use child::{leaf_child, node_child, Child, ChildKind, RootPositions};
-pub use circuit::{keygen, keygen_cached, prove, AggregationKeys, AggregationProof};
+pub use circuit::{
+    keygen, keygen_cached, node_cells, prove, AggregationKeys, AggregationProof, NodeCells,
+};
 pub use layout::{ChildShape, NodeStatement};
 pub use plan::{plan_tree, AggCostModel, ChildRef, LeafEstimate, PlanError, PlannedNode, TreePlan};
 pub use verify::{decide_accumulator, verify, verify_proof};
