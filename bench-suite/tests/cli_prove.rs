@@ -1,12 +1,14 @@
 //! `zkpar prove` and `zkpar verify` through the built binary: real proofs of the `transfer`
-//! operation (4 sub-proofs) under two policies, then every kind of bad input a user can hand
+//! operation (4 sub-proofs, on the shallow test tree) under two policies, then every kind of bad input a user can hand
 //! them, each of which must be one `error:` line and a non-zero exit, never a panic.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use circuits::bundle::{fp_to_hex, Bundle};
+mod cli_common;
+
+use circuits::bundle::{fr_to_hex, Bundle};
 use serde_json::Value;
 
 /// Parameters cached where the rest of the workspace caches them, so tests do not regenerate
@@ -83,6 +85,7 @@ fn dag_bundle() -> &'static Path {
     &BUNDLE
         .get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
+            cli_common::shallow_datasets(dir.path());
             std::fs::create_dir(dir.path().join("tmp")).unwrap();
             let path = prove(dir.path(), "dag", "tmp/b");
             (dir, path)
@@ -107,6 +110,7 @@ fn dag_bundle_verifies() {
 #[test]
 fn previous_bundle_verifies_with_a_trace() {
     let dir = tempfile::tempdir().unwrap();
+    cli_common::shallow_datasets(dir.path());
     let out = zkpar(
         &[
             "prove",
@@ -248,7 +252,7 @@ fn swapped_subproofs_are_rejected() {
 #[test]
 fn broken_root_chain_and_bad_proof_are_rejected() {
     let mut bundle = good_bundle();
-    bundle.header.initial_root = fp_to_hex(&circuits::Fp::from(7));
+    bundle.header.initial_root = fr_to_hex(&circuits::Fr::from(7));
     let out = verify_bytes("chain.bundle", &bundle.to_bytes());
     assert_input_error(&out, &["chain.bundle", "state root chain broken"]);
 

@@ -8,14 +8,28 @@ use std::time::{Duration, Instant};
 
 use fleet::{JobId, PgServer, TaskDb, TaskState};
 
+mod cli_common;
+
+/// `zkpar` in [`workspace`]; a `--block FILE` is read from there too.
 fn zkpar() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_zkpar"));
-    c.env_remove("ZKPAR_DB").env("RUST_LOG", "warn");
+    c.env_remove("ZKPAR_DB")
+        .env("RUST_LOG", "warn")
+        .current_dir(workspace());
     c
 }
 
+/// Where every command and worker runs: a folder whose `datasets/` holds the shipped
+/// operations on the shallow test tree (see `cli_common::shallow_datasets`).
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        cli_common::shallow_datasets(dir.path());
+        dir
+    })
+    .path()
+    .to_path_buf()
 }
 
 fn run(cmd: &mut Command) -> Output {

@@ -42,11 +42,13 @@ pub const EVENT_FIELDS: usize = 1 + SLOTS;
 pub const TOPIC_WEIGHT: u64 = 16;
 
 /// A log event.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// Indexed topics (at most [`MAX_TOPICS`]).
+    #[serde(with = "crate::serde_fields::fr_vec")]
     pub topics: Vec<Fr>,
     /// Data words (at most [`MAX_DATA`]).
+    #[serde(with = "crate::serde_fields::fr_vec")]
     pub data: Vec<Fr>,
 }
 

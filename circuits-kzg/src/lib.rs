@@ -29,4 +29,5 @@ pub mod harness;
 pub mod merkle;
 pub mod params;
 pub mod poseidon;
+pub mod serde_fields;
 pub mod signature;

@@ -39,6 +39,7 @@ fn transfer() -> Transaction {
         value: 1_000_000_000_000_000_000,
         nonce: 7,
         chain_id: 1,
+        data: Fr::from(0x0da7a),
     }
 }
 

@@ -6,7 +6,6 @@ use crate::cost::{Calibration, Fit, KindCost, ShapeStats};
 use crate::kind::SubCircuitKind;
 use crate::pipeline::{PipelineError, Prover};
 use crate::world::WorldState;
-use rand::SeedableRng;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
@@ -81,22 +80,16 @@ pub fn calibrate(
     for (kind, (circuit, witness_s)) in sample_circuits(prover)? {
         let key = prover.keys().get(kind, depth)?;
         let circuit = Arc::new(circuit);
-        let prove_once = |circuit: &AnyCircuit, seed: u64| -> Result<f64, PipelineError> {
+        let prove_once = |circuit: &AnyCircuit| -> Result<f64, PipelineError> {
             let started = Instant::now();
             circuit
-                .prove(
-                    &key.params,
-                    &key.pk,
-                    rand::rngs::StdRng::seed_from_u64(seed),
-                )
-                .map_err(|e| {
-                    PipelineError::Calibration(format!("{kind}: proving failed: {e:?}"))
-                })?;
+                .prove(&key.params, &key.keys)
+                .map_err(|e| PipelineError::Calibration(format!("{kind}: proving failed: {e}")))?;
             Ok(started.elapsed().as_secs_f64())
         };
         let pool = single_thread_pool();
         let mut alone: Vec<f64> = (0..options.reps.max(1))
-            .map(|rep| pool.install(|| prove_once(&circuit, rep as u64)))
+            .map(|_| pool.install(|| prove_once(&circuit)))
             .collect::<Result<_, _>>()?;
         alone.sort_by(f64::total_cmp);
         let alone_s = alone[alone.len() / 2];
@@ -104,13 +97,13 @@ pub fn calibrate(
         let barrier = Arc::new(Barrier::new(threads));
         let loaded: Vec<f64> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
-                .map(|t| {
+                .map(|_| {
                     let (barrier, circuit) = (barrier.clone(), circuit.clone());
                     let prove_once = &prove_once;
                     scope.spawn(move || {
                         let pool = single_thread_pool();
                         barrier.wait();
-                        pool.install(|| prove_once(&circuit, 1000 + t as u64))
+                        pool.install(|| prove_once(&circuit))
                     })
                 })
                 .collect();

@@ -1,16 +1,12 @@
-//! Byte encodings of what travels between tasks: serde adapters for field elements and curve
-//! points (canonical 32-byte encodings, checked on the way in), and a framed list that lets a
-//! task read one entry of a predecessor's output without decoding the rest.
+//! Byte encodings of what travels between tasks, and a framed list that lets a task read one
+//! entry of a predecessor's output without decoding the rest. Field elements and curve points
+//! go through `circuits_kzg::serde_fields` (canonical 32-byte encodings, checked on the way in).
 //!
 //! Task payloads are [`bincode`] over these adapters: compact, deterministic, and every decode
 //! error names what could not be read.
 
-use crate::Fp;
-use ff::PrimeField;
-use group::GroupEncoding;
-use pasta_curves::pallas;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
 
 /// A payload that does not decode: names what was being read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -92,123 +88,25 @@ pub fn frames_get<'a>(bytes: &'a [u8], i: usize, what: &str) -> Result<&'a [u8],
         .ok_or_else(|| DecodeError::new(what, format!("entry {i} runs past the end")))
 }
 
-fn repr_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-    let v: Vec<u8> = serde_bytes_vec(d)?;
-    v.try_into()
-        .map_err(|v: Vec<u8>| serde::de::Error::custom(format!("{} bytes, expected 32", v.len())))
-}
-
-fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-    Vec::<u8>::deserialize(d)
-}
-
-/// serde adapter for [`Fp`]: its canonical little-endian encoding (non-canonical input rejected).
-pub mod fp {
-    use super::*;
-
-    /// Serialises.
-    pub fn serialize<S: Serializer>(x: &Fp, s: S) -> Result<S::Ok, S::Error> {
-        x.to_repr().as_ref().to_vec().serialize(s)
-    }
-
-    /// Deserialises.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fp, D::Error> {
-        let bytes = repr_bytes(d)?;
-        Option::from(Fp::from_repr(bytes))
-            .ok_or_else(|| serde::de::Error::custom("not a canonical field element"))
-    }
-}
-
-/// serde adapter for `Vec<Fp>`.
-pub mod fp_vec {
-    use super::*;
-
-    #[derive(Serialize, Deserialize)]
-    struct W(#[serde(with = "super::fp")] Fp);
-
-    /// Serialises.
-    pub fn serialize<S: Serializer>(xs: &[Fp], s: S) -> Result<S::Ok, S::Error> {
-        xs.iter().map(|x| W(*x)).collect::<Vec<_>>().serialize(s)
-    }
-
-    /// Deserialises.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Fp>, D::Error> {
-        Ok(Vec::<W>::deserialize(d)?.into_iter().map(|w| w.0).collect())
-    }
-}
-
-/// serde adapter for `Vec<Vec<Fp>>` (public inputs, one vector per instance column).
-pub mod fp_columns {
-    use super::*;
-
-    #[derive(Serialize, Deserialize)]
-    struct C(#[serde(with = "super::fp_vec")] Vec<Fp>);
-
-    /// Serialises.
-    pub fn serialize<S: Serializer>(cols: &[Vec<Fp>], s: S) -> Result<S::Ok, S::Error> {
-        cols.iter()
-            .map(|c| C(c.clone()))
-            .collect::<Vec<_>>()
-            .serialize(s)
-    }
-
-    /// Deserialises.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Fp>>, D::Error> {
-        Ok(Vec::<C>::deserialize(d)?.into_iter().map(|c| c.0).collect())
-    }
-}
-
-/// serde adapter for a Pallas scalar: canonical little-endian encoding.
-pub mod scalar {
-    use super::*;
-
-    /// Serialises.
-    pub fn serialize<S: Serializer>(x: &pallas::Scalar, s: S) -> Result<S::Ok, S::Error> {
-        x.to_repr().as_ref().to_vec().serialize(s)
-    }
-
-    /// Deserialises.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<pallas::Scalar, D::Error> {
-        let bytes = repr_bytes(d)?;
-        Option::from(pallas::Scalar::from_repr(bytes))
-            .ok_or_else(|| serde::de::Error::custom("not a canonical scalar"))
-    }
-}
-
-/// serde adapter for a Pallas point: its compressed encoding (points off the curve rejected).
-pub mod point {
-    use super::*;
-
-    /// Serialises.
-    pub fn serialize<S: Serializer>(p: &pallas::Affine, s: S) -> Result<S::Ok, S::Error> {
-        p.to_bytes().as_ref().to_vec().serialize(s)
-    }
-
-    /// Deserialises.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<pallas::Affine, D::Error> {
-        let bytes = repr_bytes(d)?;
-        Option::from(pallas::Affine::from_bytes(&bytes))
-            .ok_or_else(|| serde::de::Error::custom("not a point on Pallas"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Fr;
+    use serde::Deserialize;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Sample {
-        #[serde(with = "fp")]
-        x: Fp,
-        #[serde(with = "fp_vec")]
-        xs: Vec<Fp>,
+        #[serde(with = "circuits_kzg::serde_fields::fr")]
+        x: Fr,
+        #[serde(with = "circuits_kzg::serde_fields::fr_vec")]
+        xs: Vec<Fr>,
     }
 
     #[test]
     fn field_elements_round_trip_and_non_canonical_ones_are_rejected() {
         let s = Sample {
-            x: Fp::from(7),
-            xs: vec![Fp::from(1), -Fp::from(1)],
+            x: Fr::from(7),
+            xs: vec![Fr::from(1), -Fr::from(1)],
         };
         let bytes = encode(&s);
         assert_eq!(decode::<Sample>(&bytes, "sample").unwrap(), s);

@@ -16,7 +16,9 @@
 
 use crate::any::AnyCircuit;
 use crate::kind::SubCircuitKind;
-use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+use crate::Fr;
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::halo2_proofs::plonk::{Circuit, ConstraintSystem};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,51 +42,33 @@ pub struct ShapeStats {
 }
 
 impl ShapeStats {
-    /// Reads the shape of `circuit`.
+    /// Reads the shape of `circuit` from its layout (one synthesis).
     pub fn of(circuit: &AnyCircuit) -> Self {
-        fn cs_of<C: Circuit<crate::Fp>>(_: &C) -> ConstraintSystem<crate::Fp> {
-            let mut cs = ConstraintSystem::default();
-            C::configure(&mut cs);
-            cs
-        }
-        let cs = match circuit {
-            AnyCircuit::Signature(c) => cs_of(c),
-            AnyCircuit::AccountUpdate(c) => cs_of(c),
-            AnyCircuit::StorageUpdate(c) => cs_of(c),
-            AnyCircuit::Balance(c) => cs_of(c),
-            AnyCircuit::AmmSwap(c) => cs_of(c),
-            AnyCircuit::EventLog(c) => cs_of(c),
-        };
-        // halo2_proofs 0.4 exposes column counts only through the pinned constraint system's
-        // Debug form (the same text its verifying keys hash), so read them from there.
-        let pinned = format!("{:?}", cs.pinned());
-        let count = |field: &str| -> usize {
-            pinned
-                .split(&format!("{field}: "))
-                .nth(1)
-                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
-        let lookups = pinned
-            .split("lookups: [")
-            .nth(1)
-            .map(|rest| {
-                rest.split("], constants")
-                    .next()
-                    .unwrap_or("")
-                    .matches("input_expressions")
-                    .count()
-            })
-            .unwrap_or(0);
+        let layout = circuit.layout();
+        let config = &layout.config;
+        let mut cs = ConstraintSystem::<Fr>::default();
+        <BaseCircuitBuilder<Fr> as Circuit<Fr>>::configure_with_params(&mut cs, config.clone());
         ShapeStats {
-            k: circuit.k(),
-            advice_columns: count("num_advice_columns"),
-            fixed_columns: count("num_fixed_columns"),
-            instance_columns: count("num_instance_columns"),
-            lookups,
+            k: layout.k,
+            advice_columns: cs.num_advice_columns(),
+            fixed_columns: cs.num_fixed_columns(),
+            instance_columns: cs.num_instance_columns(),
+            lookups: cs.lookups().len(),
             degree: cs.degree(),
         }
+    }
+
+    /// The shape of `kind` at `tree_depth`, laid out once per process (the signature's
+    /// synthesis alone takes about a second).
+    pub fn of_kind(kind: SubCircuitKind, tree_depth: usize) -> Result<Self, String> {
+        static SHAPES: Mutex<BTreeMap<(SubCircuitKind, usize), ShapeStats>> =
+            Mutex::new(BTreeMap::new());
+        if let Some(shape) = SHAPES.lock().get(&(kind, tree_depth)) {
+            return Ok(shape.clone());
+        }
+        let shape = ShapeStats::of(&AnyCircuit::shape(kind, tree_depth)?);
+        SHAPES.lock().insert((kind, tree_depth), shape.clone());
+        Ok(shape)
     }
 
     /// Proving work in arbitrary units: rows × committed polynomials × extended-domain factor.

@@ -1,19 +1,27 @@
-//! The key cache: commitment parameters and proving keys per sub-circuit shape.
+//! The key cache: KZG parameters and proving keys per sub-circuit shape.
 //!
 //! Key generation is set-up, not proving: the pipeline warms the cache before it starts timing,
 //! and reports the key-generation time separately.
 //!
 //! * In memory, keys are cached per `(sub-circuit, tree depth)`; concurrent requests for the same key
 //!   wait for one generation instead of racing.
-//! * On disk (default the workspace's `target/zkpar-keys/`, or `$ZKPAR_KEY_DIR`), the IPA parameters are cached per
-//!   `k`, and a manifest records the verifying-key fingerprint of each shape. halo2_proofs 0.4 cannot
-//!   serialise proving keys, so those are regenerated per process; the fingerprint (Blake2b-256 of the
-//!   pinned verifying key: constraint system, fixed-column commitments, permutation) is what bundles
-//!   carry, so a changed circuit can never verify against, or be mistaken for, a stale key.
+//! * Parameters are one file per `k`: the deterministic test set-up cached under the workspace's
+//!   `target/zkpar-kzg/` (unsafe outside tests and benchmarks, see [`circuits_kzg::params`]), or
+//!   real ceremony files read from the directory given to [`KeyCache::with_params_dir`]
+//!   (`zkpar --params DIR`, `$ZKPAR_PARAMS_DIR`); a missing or corrupt ceremony file is an error,
+//!   never replaced by the unsafe set-up.
+//! * On disk (default the workspace's `target/zkpar-keys/`, or `$ZKPAR_KEY_DIR`), a manifest
+//!   records the verifying-key fingerprint of each shape. Proving keys are regenerated per
+//!   process (seconds per kind); the fingerprint (Blake2b-256 of the pinned verifying key:
+//!   constraint system, fixed-column commitments, permutation) is what bundles carry, so a
+//!   changed circuit can never verify against, or be mistaken for, a stale key.
 
-use crate::any::AnyCircuit;
+use crate::any::{AnyCircuit, Params};
 use crate::kind::SubCircuitKind;
-use crate::proving::{IpaParams, Pk};
+use circuits_kzg::harness::CircuitKeys;
+use circuits_kzg::params::load_params;
+use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
+use halo2_base::halo2_proofs::plonk::VerifyingKey;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -27,9 +35,9 @@ pub struct CachedKey {
     /// Degree parameter.
     pub k: u32,
     /// Commitment parameters for `k`.
-    pub params: Arc<IpaParams>,
-    /// The proving key (holds the verifying key).
-    pub pk: Pk,
+    pub params: Arc<Params>,
+    /// The proving key (holds the verifying key) and the layout the prover must reuse.
+    pub keys: CircuitKeys,
     /// Blake2b-256 (hex) of the pinned verifying key.
     pub fingerprint: String,
     /// Length of each instance column.
@@ -46,36 +54,25 @@ pub struct KeyError {
     pub kind: SubCircuitKind,
     /// Tree depth of the shape.
     pub depth: usize,
-    /// halo2's error.
+    /// What went wrong.
     pub message: String,
 }
 
-/// How many public inputs each sub-circuit exposes (one instance column each); a bundle entry with
-/// another count is rejected before verification, because halo2 pads short instance columns with
-/// zeros and would otherwise accept a truncated list.
-pub fn public_input_lens(kind: SubCircuitKind) -> Vec<usize> {
-    vec![match kind {
-        SubCircuitKind::Signature => 3,
-        SubCircuitKind::AccountUpdate => 7,
-        SubCircuitKind::StorageUpdate => 6,
-        SubCircuitKind::Balance => 8,
-        SubCircuitKind::AmmSwap => 7,
-        SubCircuitKind::EventLog => 1,
-    }]
-}
-
 type Slot = Arc<OnceLock<Result<Arc<CachedKey>, KeyError>>>;
+type ParamsSlot = Arc<OnceLock<Result<Arc<Params>, String>>>;
 
 /// Parameters and keys, generated once per process and shared by every task.
 pub struct KeyCache {
     dir: Option<PathBuf>,
-    params: Mutex<HashMap<u32, Arc<OnceLock<Arc<IpaParams>>>>>,
+    params_dir: Option<PathBuf>,
+    params: Mutex<HashMap<u32, ParamsSlot>>,
     keys: Mutex<HashMap<(SubCircuitKind, usize), Slot>>,
 }
 
 impl Default for KeyCache {
     fn default() -> Self {
         Self::new(Some(default_key_dir()))
+            .with_params_dir(std::env::var_os("ZKPAR_PARAMS_DIR").map(PathBuf::from))
     }
 }
 
@@ -106,52 +103,42 @@ pub fn workspace_target_dir() -> PathBuf {
 }
 
 impl KeyCache {
-    /// A cache that persists parameters and fingerprints under `dir` (or only in memory).
+    /// A cache that persists fingerprints under `dir` (or only in memory), on the deterministic
+    /// test parameters.
     pub fn new(dir: Option<PathBuf>) -> Self {
         KeyCache {
             dir,
+            params_dir: None,
             params: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
         }
     }
 
-    /// A process-wide cache (keys are large; one copy is enough).
+    /// Reads parameters from ceremony files in `dir` (`params-k{k}.bin`, see
+    /// [`circuits_kzg::params`]) instead of the deterministic test set-up.
+    pub fn with_params_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.params_dir = dir;
+        self
+    }
+
+    /// A process-wide cache (keys are large; one copy is enough). Its parameters come from
+    /// `$ZKPAR_PARAMS_DIR` when set.
     pub fn global() -> &'static KeyCache {
         static CACHE: OnceLock<KeyCache> = OnceLock::new();
         CACHE.get_or_init(KeyCache::default)
     }
 
-    /// Commitment parameters for `k`, from disk when cached there.
-    pub fn params(&self, k: u32) -> Arc<IpaParams> {
+    /// Commitment parameters for `k`: from the ceremony directory when one is set, else the
+    /// cached deterministic set-up (generated on first use).
+    /// The error names the file and what is wrong with it.
+    pub fn params(&self, k: u32) -> Result<Arc<Params>, String> {
         let slot = self.params.lock().entry(k).or_default().clone();
-        slot.get_or_init(|| Arc::new(self.load_or_make_params(k)))
-            .clone()
-    }
-
-    fn load_or_make_params(&self, k: u32) -> IpaParams {
-        let path = self
-            .dir
-            .as_ref()
-            .map(|d| d.join(format!("params-k{k}.bin")));
-        if let Some(path) = &path {
-            if let Ok(bytes) = std::fs::read(path) {
-                match IpaParams::read(&mut bytes.as_slice()) {
-                    Ok(params) if params.k() == k => return params,
-                    _ => log::warn!(
-                        "{}: unreadable cached parameters, regenerating",
-                        path.display()
-                    ),
-                }
-            }
-        }
-        let params = IpaParams::new(k);
-        if let Some(path) = path {
-            let mut bytes = Vec::new();
-            if params.write(&mut bytes).is_ok() {
-                write_atomically(&path, &bytes);
-            }
-        }
-        params
+        slot.get_or_init(|| {
+            load_params(k, self.params_dir.as_deref())
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
     }
 
     /// The key for `kind` at this tree depth, generated on first use.
@@ -163,27 +150,24 @@ impl KeyCache {
 
     fn generate(&self, kind: SubCircuitKind, depth: usize) -> Result<CachedKey, KeyError> {
         let started = Instant::now();
-        let shape = AnyCircuit::shape(kind, depth).map_err(|message| KeyError {
+        let error = |message: String| KeyError {
             kind,
             depth,
             message,
-        })?;
-        let k = shape.k();
-        let params = self.params(k);
-        let pk = shape.keygen(&params).map_err(|e| KeyError {
-            kind,
-            depth,
-            message: format!("{e:?}"),
-        })?;
-        let fingerprint = vk_fingerprint(&pk);
+        };
+        let shape = AnyCircuit::shape(kind, depth).map_err(error)?;
+        let k = shape.layout().k;
+        let params = self.params(k).map_err(error)?;
+        let keys = shape.keygen(&params).map_err(|e| error(e.to_string()))?;
+        let fingerprint = vk_fingerprint(keys.pk.get_vk());
         self.record_fingerprint(&format!("{kind}/depth{depth}/k{k}"), &fingerprint);
         Ok(CachedKey {
             kind,
             k,
             params,
-            pk,
+            keys,
             fingerprint,
-            public_input_lens: public_input_lens(kind),
+            public_input_lens: shape.public_inputs().iter().map(Vec::len).collect(),
             keygen_s: started.elapsed().as_secs_f64(),
         })
     }
@@ -214,11 +198,11 @@ impl KeyCache {
 }
 
 /// Blake2b-256 (hex) of the pinned verifying key.
-pub fn vk_fingerprint(pk: &Pk) -> String {
-    let pinned = format!("{:?}", pk.get_vk().pinned());
+pub fn vk_fingerprint(vk: &VerifyingKey<G1Affine>) -> String {
+    let pinned = format!("{:?}", vk.pinned());
     let hash = blake2b_simd::Params::new()
         .hash_length(32)
-        .personal(b"zkpar-vk-v1\0\0\0\0\0")
+        .personal(b"zkpar-kzg-vk-v1\0")
         .hash(pinned.as_bytes());
     hash.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }

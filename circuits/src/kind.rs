@@ -9,7 +9,7 @@ use std::str::FromStr;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum SubCircuitKind {
-    /// Schnorr signature over Pallas (ECC + Poseidon gadgets).
+    /// ECDSA over secp256k1 on the Poseidon hash of the transaction's fields (halo2-ecc).
     Signature,
     /// An account leaf update in the Poseidon sparse Merkle tree.
     AccountUpdate,

@@ -1,5 +1,6 @@
-//! zkpar's circuits: real halo2 sub-circuits over the Pasta curves (IPA, no trusted setup),
-//! composed into zkEVM-style operations.
+//! zkpar's proving pipeline: the sub-circuits of `circuits_kzg` (halo2-base / halo2-ecc on bn256,
+//! KZG with SHPLONK, the stack zkEVM provers use) composed into zkEVM-style operations, their
+//! world state, the proving tasks and the proof bundles.
 #![deny(missing_docs)]
 
 pub mod any;
@@ -12,12 +13,8 @@ pub mod keys;
 pub mod kind;
 pub mod operations;
 pub mod pipeline;
-pub mod proving;
-pub mod state;
-pub mod subcircuits;
 pub mod tasks;
 pub mod world;
 
-/// The circuit field: the base field of Pallas (= the scalar field of Vesta), over which halo2
-/// proofs with `vesta::Affine` commitments are built.
-pub type Fp = pasta_curves::pallas::Base;
+/// The circuit field: bn254's scalar field, over which every sub-circuit is built.
+pub type Fr = halo2_base::halo2_proofs::halo2curves::bn256::Fr;

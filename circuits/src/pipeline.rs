@@ -20,11 +20,10 @@
 //!
 //! Key generation is set-up: [`Prover::warm_keys`] runs it before timing starts and reports it
 //! separately. Assembly (the root chain) is [`crate::bundle::assemble`], inside the job;
-//! verification (`BatchVerifier`) is [`crate::bundle::assemble_and_verify`], run by `zkpar verify`
+//! verification is [`crate::bundle::assemble_and_verify`], run by `zkpar verify`
 //! and by callers that want it, not inside the timed graph. Cost learning is an explicit call
 //! ([`Prover::learn_costs`]), so one timed run never silently steers the next.
 
-use crate::any::AnyCircuit;
 use crate::block::BlockSpec;
 use crate::bundle::Bundle;
 use crate::codec;
@@ -297,13 +296,13 @@ impl Prover {
         let mut shapes: BTreeMap<SubCircuitKind, ShapeStats> = BTreeMap::new();
         for (_, kind) in &planned {
             if let std::collections::btree_map::Entry::Vacant(entry) = shapes.entry(*kind) {
-                let c =
-                    AnyCircuit::shape(*kind, depth).map_err(|message| crate::keys::KeyError {
+                let shape =
+                    ShapeStats::of_kind(*kind, depth).map_err(|message| crate::keys::KeyError {
                         kind: *kind,
                         depth,
                         message,
                     })?;
-                entry.insert(ShapeStats::of(&c));
+                entry.insert(shape);
             }
         }
 
@@ -325,7 +324,7 @@ impl Prover {
         loaded_costs.push(execute_s);
         naive_costs.push(execute_s);
         let mut proves = Vec::with_capacity(planned.len());
-        for (j, (label, kind)) in planned.iter().enumerate() {
+        for (label, kind) in &planned {
             let shape = &shapes[kind];
             let witness_s = self.costs.witness_s(*kind);
             let witness = spec.add_task(
@@ -348,7 +347,6 @@ impl Prover {
                     label: label.clone(),
                     kind: *kind,
                     tree_depth: depth,
-                    seed: j as u64,
                 }),
             );
             spec.add_dependency(witness, prove)?;

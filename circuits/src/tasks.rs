@@ -24,8 +24,7 @@ use crate::keys::KeyCache;
 use crate::kind::SubCircuitKind;
 use crate::operations::OperationsFile;
 use crate::world::{Slot, WorldState};
-use crate::Fp;
-use rand::SeedableRng;
+use crate::Fr;
 use scheduler::graph::TaskError;
 use scheduler::spec::{TaskHandler, TaskInput};
 use serde::{Deserialize, Serialize};
@@ -56,11 +55,11 @@ pub struct ExecuteInput {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionSummary {
     /// State root before.
-    #[serde(with = "crate::codec::fp")]
-    pub initial_root: Fp,
+    #[serde(with = "circuits_kzg::serde_fields::fr")]
+    pub initial_root: Fr,
     /// State root after.
-    #[serde(with = "crate::codec::fp")]
-    pub final_root: Fp,
+    #[serde(with = "circuits_kzg::serde_fields::fr")]
+    pub final_root: Fr,
     /// Slot labels in execution order (the order state transitions chain in).
     pub labels: Vec<String>,
 }
@@ -81,8 +80,6 @@ pub struct ProveInput {
     pub kind: SubCircuitKind,
     /// Tree depth (selects the key).
     pub tree_depth: usize,
-    /// Seed of the prover's blinding randomness (fixed per slot: reruns are reproducible).
-    pub seed: u64,
 }
 
 /// Output of a prove task.
@@ -95,8 +92,8 @@ pub struct ProvedSlot {
     /// Degree parameter.
     pub k: u32,
     /// Public inputs.
-    #[serde(with = "crate::codec::fp_columns")]
-    pub public_inputs: Vec<Vec<Fp>>,
+    #[serde(with = "circuits_kzg::serde_fields::fr_columns")]
+    pub public_inputs: Vec<Vec<Fr>>,
     /// The halo2 proof.
     pub proof: Vec<u8>,
     /// Fingerprint of the verifying key it was proved against.
@@ -212,7 +209,10 @@ fn witness(input: &[u8], execution: &[u8]) -> Result<Vec<u8>, String> {
         "slot",
     )
     .map_err(text)?;
-    let data = slot.input.into_witness();
+    let data = slot
+        .input
+        .into_witness()
+        .map_err(|e| format!("{}: {e}", input.label))?;
     // Build the circuit once here: its constructor checks the witness natively, so a bad witness
     // fails this task (naming the slot) instead of a prove task seconds later.
     data.clone()
@@ -235,14 +235,13 @@ impl ProvingHandler {
             ));
         }
         let key = self.keys.get(input.kind, input.tree_depth).map_err(text)?;
-        let rng = rand::rngs::StdRng::seed_from_u64(input.seed);
         let proof = circuit
-            .prove(&key.params, &key.pk, rng)
-            .map_err(|e| format!("{}: halo2 proving failed: {e:?}", input.label))?;
+            .prove(&key.params, &key.keys)
+            .map_err(|e| format!("{}: {e}", input.label))?;
         Ok(codec::encode(&ProvedSlot {
             label: input.label,
             kind: input.kind,
-            k: circuit.k(),
+            k: key.k,
             public_inputs: circuit.public_inputs(),
             proof,
             vk_fingerprint: key.fingerprint.clone(),

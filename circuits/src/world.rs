@@ -1,6 +1,6 @@
 //! The native world state and the execution of operations.
 //!
-//! One Poseidon sparse Merkle tree holds everything (see [`crate::state::smt`]): account leaves
+//! One Poseidon sparse Merkle tree holds everything (see [`circuits_kzg::merkle::native`]): account leaves
 //! `Poseidon(balance, nonce)` in the left half, contract storage slots in the right half at
 //! `Poseidon(contract, slot)`. Token balances live in the token contract's storage at slot =
 //! holder address; allowances at slot `Poseidon(owner + 2^32, spender)`; a pool's reserves in its
@@ -14,20 +14,17 @@
 use crate::any::{AnyCircuit, WitnessData};
 use crate::kind::SubCircuitKind;
 use crate::operations::{Action, Genesis, OperationSpec, OperationsFile, StepSpec};
-use crate::state::poseidon::{hash2, hash_fields};
-use crate::state::smt::{
+use crate::Fr;
+use circuits_kzg::amm_swap::AmmSwapWitness;
+use circuits_kzg::balance::BalanceWitness;
+use circuits_kzg::event_log::Event;
+use circuits_kzg::merkle::native::{
     account_index_at, account_leaf, storage_index_at, storage_slot_key, MerkleUpdateWitness,
     SmtError, SparseMerkleTree,
 };
-use crate::subcircuits::account_update::AccountUpdateWitness;
-use crate::subcircuits::amm_swap::AmmSwapWitness;
-use crate::subcircuits::balance::BalanceWitness;
-use crate::subcircuits::event_log::Event;
-use crate::subcircuits::signature::{SignatureWitness, SigningKey};
-use crate::subcircuits::storage_update::StorageUpdateWitness;
-use crate::Fp;
-use ff::PrimeField;
-use rand::SeedableRng;
+use circuits_kzg::merkle::{AccountUpdateWitness, StorageUpdateWitness};
+use circuits_kzg::poseidon::native::{hash2, hash_fields};
+use circuits_kzg::signature::native::{Keypair, SignedTransaction, Transaction};
 use std::collections::BTreeMap;
 
 /// Chain id folded into every transaction hash, so a signature cannot be replayed elsewhere.
@@ -80,13 +77,12 @@ pub enum ExecutionError {
 /// The inputs of one sub-circuit instance, recorded during execution.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum SlotInput {
-    /// Sign `msg` with `signer`'s key (witness generation does the signing).
+    /// Sign `tx` with the signer's key (witness generation does the signing).
     Signature {
-        /// The signer's key.
-        signer: SigningKey,
-        /// Poseidon hash of the transaction's fields.
-        #[serde(with = "crate::codec::fp")]
-        msg: Fp,
+        /// The signer's secp256k1 secret key (test accounts: derived from their names).
+        secret: [u8; 32],
+        /// The transaction; its `data` commits to every step of the call.
+        tx: Transaction,
     },
     /// An account leaf update.
     AccountUpdate(AccountUpdateWitness),
@@ -116,32 +112,26 @@ impl SlotInput {
     /// Witness generation: builds the circuit with every value it needs. Independent of every
     /// other slot; deterministic (the signing nonce is derived from the key and message).
     pub fn into_circuit(self) -> Result<AnyCircuit, String> {
-        self.into_witness().into_circuit()
+        self.into_witness()?.into_circuit()
     }
 
     /// Witness generation's first half: completes the witness (signs the transaction of a
-    /// signature slot).
-    pub fn into_witness(self) -> WitnessData {
-        match self {
-            SlotInput::Signature { signer, msg } => {
-                // Deterministic signing nonce per message: reruns give identical proofs inputs,
-                // and distinct messages never share a nonce.
-                let mut seed = [0u8; 32];
-                seed.copy_from_slice(msg.to_repr().as_ref());
-                let mut rng = rand::rngs::StdRng::from_seed(seed);
-                let signature = signer.sign(msg, &mut rng);
-                WitnessData::Signature(SignatureWitness {
-                    pk: signer.public_key().to_affine(),
-                    msg,
-                    signature,
-                })
+    /// signature slot; RFC 6979 nonces, so reruns sign identically).
+    pub fn into_witness(self) -> Result<WitnessData, String> {
+        Ok(match self {
+            SlotInput::Signature { secret, tx } => {
+                let keypair =
+                    Keypair::from_secret(&secret).map_err(|e| format!("signature: {e}"))?;
+                let signed =
+                    SignedTransaction::sign(&keypair, tx).map_err(|e| format!("signature: {e}"))?;
+                WitnessData::Signature(signed)
             }
             SlotInput::AccountUpdate(w) => WitnessData::AccountUpdate(w),
             SlotInput::StorageUpdate(w) => WitnessData::StorageUpdate(w),
             SlotInput::Balance(w) => WitnessData::Balance(w),
             SlotInput::AmmSwap(w) => WitnessData::AmmSwap(w),
             SlotInput::EventLog(e) => WitnessData::EventLog(e),
-        }
+        })
     }
 }
 
@@ -169,9 +159,9 @@ impl Slot {
 #[derive(Clone, Debug)]
 pub struct Execution {
     /// State root before.
-    pub initial_root: Fp,
+    pub initial_root: Fr,
     /// State root after.
-    pub final_root: Fp,
+    pub final_root: Fr,
     /// The proved slots, in execution order (state-changing slots chain their roots in this order).
     pub slots: Vec<Slot>,
 }
@@ -181,7 +171,8 @@ struct Account {
     address: u64,
     balance: u64,
     nonce: u64,
-    key: SigningKey,
+    /// secp256k1 secret key, derived from the account's name (a test world, not a wallet).
+    secret: [u8; 32],
 }
 
 #[derive(Clone, Debug)]
@@ -225,14 +216,14 @@ impl WorldState {
             pools: BTreeMap::new(),
         };
         for a in &genesis.accounts {
-            let key = SigningKey::from_seed(format!("zkpar account {}", a.name).as_bytes());
+            let secret = account_secret(&a.name);
             world.accounts.insert(
                 a.name.clone(),
                 Account {
                     address: a.id,
                     balance: a.balance,
                     nonce: a.nonce,
-                    key,
+                    secret,
                 },
             );
             let index = account_index_at(genesis.tree_depth, a.id).map_err(at)?;
@@ -277,22 +268,34 @@ impl WorldState {
             for (&holder, &balance) in &token.balances {
                 let index =
                     storage_index_at(depth, token_slot_key(token.contract, holder)).map_err(at)?;
-                world.tree.update(index, Fp::from(balance)).map_err(at)?;
+                world.tree.update(index, Fr::from(balance)).map_err(at)?;
             }
         }
         for pool in world.pools.values() {
             for (slot, reserve) in [(0, pool.reserve_a), (1, pool.reserve_b)] {
-                let key = storage_slot_key(Fp::from(pool.contract), Fp::from(slot));
+                let key = storage_slot_key(Fr::from(pool.contract), Fr::from(slot));
                 let index = storage_index_at(depth, key).map_err(at)?;
-                world.tree.update(index, Fp::from(reserve)).map_err(at)?;
+                world.tree.update(index, Fr::from(reserve)).map_err(at)?;
             }
         }
         Ok(world)
     }
 
     /// The current state root.
-    pub fn root(&self) -> Fp {
+    pub fn root(&self) -> Fr {
         self.tree.root()
+    }
+
+    /// The address a signed step calls and the native value it sends, as a transaction's `to`
+    /// and `value` (names were checked when the step ran).
+    fn call_target(&self, action: &Action) -> (u64, u64) {
+        match action {
+            Action::Transfer { to, amount, .. } => (self.accounts[to].address, *amount),
+            Action::TokenTransfer { token, .. } | Action::Approve { token, .. } => {
+                (self.tokens[token].contract, 0)
+            }
+            Action::Swap { pool, .. } => (self.pools[pool].contract, 0),
+        }
     }
 
     /// Executes one operation; `label` names it in slots (e.g. `erc20` or `erc20#3`).
@@ -305,8 +308,9 @@ impl WorldState {
         let mut slots = Vec::new();
         // The transaction hash folds every step, so one signature covers a whole multi-step call;
         // the signature slot is filled in once all steps are known.
-        let mut tx_hash = Fp::from(CHAIN_ID);
-        let mut signature_at: Option<(usize, String)> = None;
+        let mut tx_hash = Fr::from(CHAIN_ID);
+        // (slot position, signer, call target, native value) of the signed step.
+        let mut signed: Option<(usize, String, u64, u64)> = None;
         let mut tx_nonce = 0;
         for (i, step) in op.steps.iter().enumerate() {
             let mut cx = StepContext {
@@ -316,24 +320,36 @@ impl WorldState {
                 spec: step,
                 out: Vec::new(),
             };
+            let position = slots.len();
             if step.signed {
-                let from = step_sender(&step.action);
-                tx_nonce = cx.account(from)?.nonce;
-                signature_at = Some((slots.len(), from.to_string()));
+                tx_nonce = cx.account(step_sender(&step.action))?.nonce;
             }
             let fields = cx.run(tx_nonce)?;
-            tx_hash = hash2(tx_hash, fields);
             slots.extend(cx.out);
+            if step.signed {
+                let (to, value) = self.call_target(&step.action);
+                let from = step_sender(&step.action).to_string();
+                signed = Some((position, from, to, value));
+            }
+            tx_hash = hash2(tx_hash, fields);
         }
-        if let Some((position, signer)) = signature_at {
+        if let Some((position, signer, to, value)) = signed {
             if let Some(slot) = slots
                 .iter_mut()
                 .skip(position)
                 .find(|s| s.role == "signature")
             {
+                let account = &self.accounts[&signer];
                 slot.input = SlotInput::Signature {
-                    signer: self.accounts[&signer].key.clone(),
-                    msg: tx_hash,
+                    secret: account.secret,
+                    tx: Transaction {
+                        from: address_bytes(account.address),
+                        to: address_bytes(to),
+                        value: u128::from(value),
+                        nonce: tx_nonce,
+                        chain_id: CHAIN_ID,
+                        data: tx_hash,
+                    },
                 };
             }
         }
@@ -383,8 +399,25 @@ fn step_sender(action: &Action) -> &str {
     }
 }
 
-fn token_slot_key(contract: u64, holder: u64) -> Fp {
-    storage_slot_key(Fp::from(contract), Fp::from(holder))
+/// A test account's secp256k1 secret: Blake2b-256 of its name (below the group order with
+/// overwhelming probability; `Keypair::from_secret` rejects the rest).
+fn account_secret(name: &str) -> [u8; 32] {
+    let hash = blake2b_simd::Params::new()
+        .hash_length(32)
+        .personal(b"zkpar-account\0\0\0")
+        .hash(name.as_bytes());
+    hash.as_bytes().try_into().expect("32 bytes")
+}
+
+/// A 64-bit account or contract address as a 20-byte big-endian Ethereum-style address.
+fn address_bytes(address: u64) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    out[12..].copy_from_slice(&address.to_be_bytes());
+    out
+}
+
+fn token_slot_key(contract: u64, holder: u64) -> Fr {
+    storage_slot_key(Fr::from(contract), Fr::from(holder))
 }
 
 struct StepContext<'a> {
@@ -480,21 +513,21 @@ impl StepContext<'_> {
         &mut self,
         role: &str,
         contract: u64,
-        slot: Fp,
+        slot: Fr,
         value: u64,
     ) -> Result<(), ExecutionError> {
-        let key = storage_slot_key(Fp::from(contract), slot);
+        let key = storage_slot_key(Fr::from(contract), slot);
         let index = storage_index_at(self.world.tree.depth(), key).map_err(|e| self.tree(e))?;
         let update: MerkleUpdateWitness = self
             .world
             .tree
-            .update(index, Fp::from(value))
+            .update(index, Fr::from(value))
             .map_err(|e| self.tree(e))?;
         self.emit(
             role,
             SlotInput::StorageUpdate(StorageUpdateWitness {
                 update,
-                contract: Fp::from(contract),
+                contract: Fr::from(contract),
                 slot_index: slot,
             }),
         );
@@ -537,8 +570,8 @@ impl StepContext<'_> {
             .expect("looked up above")
             .balances
             .insert(to, new_to);
-        self.set_storage(from_role, contract, Fp::from(from), new_from)?;
-        self.set_storage(to_role, contract, Fp::from(to), new_to)
+        self.set_storage(from_role, contract, Fr::from(from), new_from)?;
+        self.set_storage(to_role, contract, Fr::from(to), new_to)
     }
 
     /// Charges the signed step's fee and bumps the nonce (the `sender` account update).
@@ -558,16 +591,24 @@ impl StepContext<'_> {
     }
 
     /// Runs the step's action; returns the hash of its fields (folded into the transaction hash).
-    fn run(&mut self, tx_nonce: u64) -> Result<Fp, ExecutionError> {
+    fn run(&mut self, tx_nonce: u64) -> Result<Fr, ExecutionError> {
         if self.spec.signed {
-            // A placeholder until every step is known; `execute` fills in the message.
+            // A placeholder until every step is known; `execute` fills in the transaction.
             let from = step_sender(&self.spec.action);
-            let signer = self.account(from)?.key.clone();
+            let secret = self.account(from)?.secret;
+            let address = address_bytes(self.account(from)?.address);
             self.emit(
                 "signature",
                 SlotInput::Signature {
-                    signer,
-                    msg: Fp::zero(),
+                    secret,
+                    tx: Transaction {
+                        from: address,
+                        to: [0; 20],
+                        value: 0,
+                        nonce: 0,
+                        chain_id: CHAIN_ID,
+                        data: Fr::from(0),
+                    },
                 },
             );
         }
@@ -601,13 +642,13 @@ impl StepContext<'_> {
                     .ok_or_else(|| self.invalid(format!("{to}'s balance would overflow")))?;
                 self.set_account("recipient", to, new_recipient, recipient.nonce)?;
                 self.emit("balance", SlotInput::Balance(witness));
-                Ok(hash_fields([
-                    Fp::from(1),
-                    Fp::from(sender.address),
-                    Fp::from(recipient.address),
-                    Fp::from(*amount),
-                    Fp::from(*fee),
-                    Fp::from(tx_nonce),
+                Ok(hash_fields(&[
+                    Fr::from(1),
+                    Fr::from(sender.address),
+                    Fr::from(recipient.address),
+                    Fr::from(*amount),
+                    Fr::from(*fee),
+                    Fr::from(tx_nonce),
                 ]))
             }
             Action::TokenTransfer {
@@ -643,20 +684,20 @@ impl StepContext<'_> {
                     "transfer_event",
                     SlotInput::EventLog(Event {
                         topics: vec![
-                            Fp::from(TRANSFER_EVENT),
-                            Fp::from(from_addr),
-                            Fp::from(to_addr),
+                            Fr::from(TRANSFER_EVENT),
+                            Fr::from(from_addr),
+                            Fr::from(to_addr),
                         ],
-                        data: vec![Fp::from(*amount), Fp::from(contract)],
+                        data: vec![Fr::from(*amount), Fr::from(contract)],
                     }),
                 );
-                Ok(hash_fields([
-                    Fp::from(2),
-                    Fp::from(from_addr),
-                    Fp::from(to_addr),
-                    Fp::from(contract),
-                    Fp::from(*amount),
-                    Fp::from(*fee),
+                Ok(hash_fields(&[
+                    Fr::from(2),
+                    Fr::from(from_addr),
+                    Fr::from(to_addr),
+                    Fr::from(contract),
+                    Fr::from(*amount),
+                    Fr::from(*fee),
                 ]))
             }
             Action::Approve {
@@ -684,28 +725,28 @@ impl StepContext<'_> {
                     .allowances
                     .insert((owner, spender_addr), *amount);
                 let slot = hash2(
-                    Fp::from(owner + ALLOWANCE_SLOT_OFFSET),
-                    Fp::from(spender_addr),
+                    Fr::from(owner + ALLOWANCE_SLOT_OFFSET),
+                    Fr::from(spender_addr),
                 );
                 self.set_storage("allowance", contract, slot, *amount)?;
                 self.emit(
                     "approval_event",
                     SlotInput::EventLog(Event {
                         topics: vec![
-                            Fp::from(APPROVAL_EVENT),
-                            Fp::from(owner),
-                            Fp::from(spender_addr),
+                            Fr::from(APPROVAL_EVENT),
+                            Fr::from(owner),
+                            Fr::from(spender_addr),
                         ],
-                        data: vec![Fp::from(*amount), Fp::from(contract)],
+                        data: vec![Fr::from(*amount), Fr::from(contract)],
                     }),
                 );
-                Ok(hash_fields([
-                    Fp::from(3),
-                    Fp::from(owner),
-                    Fp::from(spender_addr),
-                    Fp::from(contract),
-                    Fp::from(*amount),
-                    Fp::from(*fee),
+                Ok(hash_fields(&[
+                    Fr::from(3),
+                    Fr::from(owner),
+                    Fr::from(spender_addr),
+                    Fr::from(contract),
+                    Fr::from(*amount),
+                    Fr::from(*fee),
                 ]))
             }
             Action::Swap {
@@ -772,8 +813,8 @@ impl StepContext<'_> {
                 )?;
                 let (new_in, new_out) = (outcome.new_reserve_in, outcome.new_reserve_out);
                 let (slot_in, slot_out) = if a_to_b { (0u64, 1u64) } else { (1, 0) };
-                self.set_storage("reserve_in", p.contract, Fp::from(slot_in), new_in)?;
-                self.set_storage("reserve_out", p.contract, Fp::from(slot_out), new_out)?;
+                self.set_storage("reserve_in", p.contract, Fr::from(slot_in), new_in)?;
+                self.set_storage("reserve_out", p.contract, Fr::from(slot_out), new_out)?;
                 let pm = self.world.pools.get_mut(pool).expect("looked up");
                 if a_to_b {
                     (pm.reserve_a, pm.reserve_b) = (new_in, new_out);
@@ -784,22 +825,22 @@ impl StepContext<'_> {
                 self.emit(
                     "swap_event",
                     SlotInput::EventLog(Event {
-                        topics: vec![Fp::from(SWAP_EVENT), Fp::from(p.contract), Fp::from(trader)],
+                        topics: vec![Fr::from(SWAP_EVENT), Fr::from(p.contract), Fr::from(trader)],
                         data: vec![
-                            Fp::from(*amount_in),
-                            Fp::from(amount_out),
-                            Fp::from(new_in),
-                            Fp::from(new_out),
+                            Fr::from(*amount_in),
+                            Fr::from(amount_out),
+                            Fr::from(new_in),
+                            Fr::from(new_out),
                         ],
                     }),
                 );
-                Ok(hash_fields([
-                    Fp::from(4),
-                    Fp::from(trader),
-                    Fp::from(p.contract),
-                    Fp::from(u64::from(a_to_b)),
-                    Fp::from(*amount_in),
-                    Fp::from(*fee),
+                Ok(hash_fields(&[
+                    Fr::from(4),
+                    Fr::from(trader),
+                    Fr::from(p.contract),
+                    Fr::from(u64::from(a_to_b)),
+                    Fr::from(*amount_in),
+                    Fr::from(*fee),
                 ]))
             }
         }
@@ -809,7 +850,6 @@ impl StepContext<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::public_input_lens;
     use crate::operations::default_operations_path;
 
     fn ops() -> OperationsFile {
@@ -829,7 +869,9 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", slot.label()));
             assert_eq!(circuit.kind(), slot.input.kind());
             let lens: Vec<usize> = circuit.public_inputs().iter().map(Vec::len).collect();
-            assert_eq!(lens, public_input_lens(circuit.kind()), "{}", slot.label());
+            let shape = AnyCircuit::shape(circuit.kind(), 32).unwrap();
+            let expected: Vec<usize> = shape.public_inputs().iter().map(Vec::len).collect();
+            assert_eq!(lens, expected, "{}", slot.label());
             if let Some((pre, post)) = circuit.state_transition() {
                 assert_eq!(pre, root, "{} does not chain", slot.label());
                 root = post;
@@ -878,10 +920,10 @@ mod tests {
             .collect();
         let execution = execute_block(&ops, &ids).unwrap();
         let circuits = check_execution(&execution);
-        let msgs: Vec<Fp> = circuits
+        let msgs: Vec<Vec<Fr>> = circuits
             .iter()
             .filter(|c| c.kind() == SubCircuitKind::Signature)
-            .map(|c| c.public_inputs()[0][2])
+            .map(|c| c.public_inputs()[0].clone())
             .collect();
         assert_eq!(msgs.len(), 4);
         assert_ne!(

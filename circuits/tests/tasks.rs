@@ -2,10 +2,11 @@
 //! matches native execution for every shipped operation and block, and the handler names the
 //! task and what is wrong on bad input.
 
+mod common;
+
 use circuits::block::BlockSpec;
 use circuits::bundle::assemble_and_verify;
 use circuits::cost::CostModel;
-use circuits::operations::{default_operations_path, OperationsFile};
 use circuits::pipeline::{Prover, Target};
 use circuits::tasks::{self, execution_summary, ProvingHandler};
 use scheduler::executor::{Executor, ExecutorConfig};
@@ -18,7 +19,7 @@ use std::sync::OnceLock;
 fn prover() -> &'static Prover {
     static PROVER: OnceLock<Prover> = OnceLock::new();
     PROVER.get_or_init(|| {
-        let ops = OperationsFile::load(default_operations_path()).unwrap();
+        let ops = common::shallow_operations();
         Prover::new(ops, CostModel::new(None))
     })
 }

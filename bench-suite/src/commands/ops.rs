@@ -68,7 +68,8 @@ fn list(ops: &OperationsFile) -> anyhow::Result<Vec<OpListing>> {
         let k = AnyCircuit::shape(kind, depth)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("building the {kind} circuit at tree depth {depth}"))?
-            .k();
+            .layout()
+            .k;
         ks.insert(kind, k);
         Ok(k)
     };

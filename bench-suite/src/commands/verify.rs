@@ -93,13 +93,13 @@ fn render(path: &Path, bundle: Option<&Bundle>, r: &VerifyReport) -> String {
     };
     format!(
         "ok: {} verifies ({kind} `{}`, proved with {policy})\n  \
-         {} sub-proofs in {} batch{}, {} state transition{} chained at tree depth {depth}\n  \
+         {} sub-proofs against {} verifying key{}, {} state transition{} chained at tree depth {depth}\n  \
          initial root {}\n  final root   {}\n",
         path.display(),
         r.id,
         r.subproofs,
-        r.batches,
-        if r.batches == 1 { "" } else { "es" },
+        r.keys,
+        if r.keys == 1 { "" } else { "s" },
         r.transitions,
         if r.transitions == 1 { "" } else { "s" },
         initial,

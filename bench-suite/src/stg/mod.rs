@@ -49,8 +49,13 @@
 //! processor count ([`StgSummary`]); [`evaluate_graphs`] returns the per-graph results behind
 //! the summary. The proven bound does not depend on the policy: both policies' results carry
 //! the bound of the same deterministic `solve` run.
+//!
+//! # Hard graphs
+//! [`layered_stg`] writes random layered graphs with barriers, on which the planner's search
+//! runs until its work budget stops it: what the planning-time figures are measured on.
 
 mod eval;
+mod generate;
 mod layout;
 mod parse;
 
@@ -60,6 +65,7 @@ pub use eval::{
     evaluate, evaluate_graphs, evaluate_set, schedule_length, summarize, EvalOptions,
     StgGraphResult, StgPolicy, StgSummary,
 };
+pub use generate::layered_stg;
 pub use layout::{
     discover, list_graphs, read_optimal, read_table, table_path, StgGraphFile, StgGroup, StgSet,
     SIZES,

@@ -33,3 +33,31 @@ pub fn json_stdout(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", text(&out.stdout)))
 }
+
+/// Tree depth of the test datasets: the shipped operations on a shallower tree, so the Merkle
+/// sub-proofs (k = 17 at the shipped depth 32) take a fraction of the time. Every circuit and
+/// rule is the same; only the paths are shorter.
+pub const TEST_TREE_DEPTH: usize = 16;
+
+/// Writes `dir/datasets/`: the workspace's `operations.toml` at [`TEST_TREE_DEPTH`] and its
+/// block files, so a `zkpar` run in `dir` (which reads `./datasets`) proves on the shallow tree.
+pub fn shallow_datasets(dir: &Path) -> std::path::PathBuf {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+    let data = dir.join("datasets");
+    std::fs::create_dir_all(data.join("blocks")).unwrap();
+    let ops = std::fs::read_to_string(shipped.join("operations.toml")).unwrap();
+    let shallow = ops.replace(
+        "tree_depth = 32",
+        &format!("tree_depth = {TEST_TREE_DEPTH}"),
+    );
+    assert_ne!(
+        ops, shallow,
+        "operations.toml no longer says `tree_depth = 32`"
+    );
+    std::fs::write(data.join("operations.toml"), shallow).unwrap();
+    for entry in std::fs::read_dir(shipped.join("blocks")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, data.join("blocks").join(path.file_name().unwrap())).unwrap();
+    }
+    data
+}

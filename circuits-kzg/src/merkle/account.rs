@@ -29,7 +29,7 @@ pub mod row {
 }
 
 /// Everything the prover knows about one account update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccountUpdateWitness {
     /// The tree update (index = account index, leaves = account leaves).
     pub update: MerkleUpdateWitness,

@@ -55,21 +55,26 @@ pub enum SmtError {
 
 /// Everything a leaf-update circuit needs: one path authenticates the old leaf under the old
 /// root and the new leaf under the new root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MerkleUpdateWitness {
     /// Tree depth (= number of siblings).
     pub depth: usize,
     /// Leaf index; its binary digits are the path bits.
     pub index: u64,
     /// Leaf before.
+    #[serde(with = "crate::serde_fields::fr")]
     pub old_leaf: Fr,
     /// Leaf after.
+    #[serde(with = "crate::serde_fields::fr")]
     pub new_leaf: Fr,
     /// Siblings from the leaf level up to just below the root.
+    #[serde(with = "crate::serde_fields::fr_vec")]
     pub siblings: Vec<Fr>,
     /// Root before.
+    #[serde(with = "crate::serde_fields::fr")]
     pub old_root: Fr,
     /// Root after.
+    #[serde(with = "crate::serde_fields::fr")]
     pub new_root: Fr,
 }
 

@@ -32,13 +32,15 @@ pub mod row {
 }
 
 /// Everything the prover knows about one storage write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StorageUpdateWitness {
     /// The tree update (index = storage index of the key, leaves = the values).
     pub update: MerkleUpdateWitness,
     /// The contract identifier.
+    #[serde(with = "crate::serde_fields::fr")]
     pub contract: Fr,
     /// The slot within the contract.
+    #[serde(with = "crate::serde_fields::fr")]
     pub slot_index: Fr,
 }
 

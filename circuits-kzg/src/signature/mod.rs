@@ -225,6 +225,7 @@ pub fn sample_witness() -> SignedTransaction {
         value: 1,
         nonce: 0,
         chain_id: 1,
+        data: Fr::from(0x0da7a),
     };
     SignedTransaction::sign(&keypair, tx).expect("signing a fixed transaction")
 }

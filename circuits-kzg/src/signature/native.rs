@@ -22,7 +22,7 @@ use snark_verifier::{loader::native::NativeLoader, util::hash::Poseidon};
 use super::{LIMB_BITS, NUM_LIMBS};
 
 /// Number of transaction fields hashed into the message, in [`Transaction::fields`] order.
-pub const NUM_TX_FIELDS: usize = 5;
+pub const NUM_TX_FIELDS: usize = 6;
 
 /// Number of public inputs: the transaction fields, then the public key's `x` and `y`
 /// coordinates as [`NUM_LIMBS`] little-endian limbs of [`LIMB_BITS`] bits each.
@@ -35,7 +35,7 @@ pub fn poseidon_spec() -> OptimizedPoseidonSpec<Fr, 3, 2> {
 }
 
 /// A transfer as the signer sees it. Every field is encoded as one bn254 field element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Transaction {
     /// Sender address (20 bytes, big-endian integer < 2^160).
     pub from: [u8; 20],
@@ -47,11 +47,16 @@ pub struct Transaction {
     pub nonce: u64,
     /// Chain id (replay protection across chains).
     pub chain_id: u64,
+    /// Commitment to the call data: everything else the transaction does (a contract call's
+    /// steps, a token transfer's token and amounts), hashed by the caller; zero for a plain
+    /// transfer that has nothing more to say.
+    #[serde(with = "crate::serde_fields::fr")]
+    pub data: Fr,
 }
 
 impl Transaction {
-    /// The fields as bn254 elements: `[from, to, value, nonce, chain_id]`. Each is an integer
-    /// below 2^160, so the encoding is injective.
+    /// The fields as bn254 elements: `[from, to, value, nonce, chain_id, data]`. Each of the
+    /// first five is an integer below 2^160, so the encoding is injective.
     pub fn fields(&self) -> [Fr; NUM_TX_FIELDS] {
         [
             address_to_fr(&self.from),
@@ -59,6 +64,7 @@ impl Transaction {
             Fr::from_u128(self.value),
             Fr::from(self.nonce),
             Fr::from(self.chain_id),
+            self.data,
         ]
     }
 
@@ -88,11 +94,13 @@ pub fn msghash_scalar(hash: Fr) -> Fq {
 }
 
 /// An ECDSA signature over secp256k1, as scalars.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EcdsaSignature {
     /// `r = x(kG) mod n`.
+    #[serde(with = "crate::serde_fields::secp_scalar")]
     pub r: Fq,
     /// `s = k^-1 (m + r·sk) mod n`, normalised to the low half (`s <= (n-1)/2`, EIP-2).
+    #[serde(with = "crate::serde_fields::secp_scalar")]
     pub s: Fq,
 }
 
@@ -183,15 +191,17 @@ pub fn verify_hash_k256(public_key: &Secp256k1Affine, msghash: Fq, sig: &EcdsaSi
 /// Everything the prover knows: the transaction, the signer's public key, the signature and the
 /// message hash the signature is on. Honestly, `msghash` is
 /// `msghash_scalar(tx.message_hash())`; the circuit rejects anything else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SignedTransaction {
     /// The transaction (public).
     pub tx: Transaction,
     /// The signer's public key (public).
+    #[serde(with = "crate::serde_fields::secp_point")]
     pub public_key: Secp256k1Affine,
     /// The signature (private).
     pub signature: EcdsaSignature,
     /// The signed message hash (private; must equal the Poseidon hash of the fields).
+    #[serde(with = "crate::serde_fields::secp_scalar")]
     pub msghash: Fq,
 }
 

@@ -5,15 +5,13 @@
 //! judge the chain of state roots with the same [`check_root_chain`].
 
 use super::{
-    fp_from_hex, fp_to_hex, Bundle, BundleError, BundleHeader, SubProof, SubProofHeader,
+    fr_from_hex, fr_to_hex, Bundle, BundleError, BundleHeader, SubProof, SubProofHeader,
     BUNDLE_VERSION,
 };
 use crate::any::AnyCircuit;
 use crate::keys::KeyCache;
 use crate::kind::SubCircuitKind;
-use crate::Fp;
-use halo2_proofs::plonk::BatchVerifier;
-use pasta_curves::vesta;
+use crate::Fr;
 use serde::Serialize;
 
 /// What a bundle states before its proofs are in: which target, from which state to which.
@@ -26,9 +24,9 @@ pub struct Statement {
     /// Sparse Merkle tree depth.
     pub tree_depth: usize,
     /// State root before.
-    pub initial_root: Fp,
+    pub initial_root: Fr,
     /// State root after.
-    pub final_root: Fp,
+    pub final_root: Fr,
     /// The scheduling policy (or engine) that produced it.
     pub policy: String,
 }
@@ -47,8 +45,8 @@ pub fn assemble(
         kind: statement.kind,
         id: statement.id,
         tree_depth: statement.tree_depth,
-        initial_root: fp_to_hex(&statement.initial_root),
-        final_root: fp_to_hex(&statement.final_root),
+        initial_root: fr_to_hex(&statement.initial_root),
+        final_root: fr_to_hex(&statement.final_root),
         policy: statement.policy,
         subcircuits: proofs
             .iter()
@@ -68,8 +66,8 @@ pub fn assemble(
 /// post-root is the next one's pre-root, the last ends at `final_root`. Returns how many
 /// transitions chained.
 pub fn check_root_chain(
-    initial: Fp,
-    final_root: Fp,
+    initial: Fr,
+    final_root: Fr,
     proofs: &[SubProof],
 ) -> Result<usize, BundleError> {
     let reject = |msg: String| BundleError::Rejected(msg);
@@ -86,8 +84,8 @@ pub fn check_root_chain(
                 return Err(reject(format!(
                     "state root chain broken at sub-proof {i} ({}): its pre-root {} is not {expected} {}",
                     p.label,
-                    fp_to_hex(&pre),
-                    fp_to_hex(&root)
+                    fr_to_hex(&pre),
+                    fr_to_hex(&root)
                 )));
             }
             root = post;
@@ -97,8 +95,8 @@ pub fn check_root_chain(
     if root != final_root {
         return Err(reject(format!(
             "state root chain ends at {} but the final root is {}",
-            fp_to_hex(&root),
-            fp_to_hex(&final_root)
+            fr_to_hex(&root),
+            fr_to_hex(&final_root)
         )));
     }
     Ok(transitions)
@@ -113,8 +111,8 @@ pub struct VerifyReport {
     pub subproofs: usize,
     /// State transitions chained from the initial to the final root.
     pub transitions: usize,
-    /// Batches verified (one per sub-circuit kind).
-    pub batches: usize,
+    /// Verifying keys used (one per sub-circuit kind).
+    pub keys: usize,
 }
 
 /// Assembly: checks keys, the chain of state roots and every proof.
@@ -124,14 +122,14 @@ pub struct VerifyReport {
 /// 2. The public inputs have the count the circuit exposes.
 /// 3. State roots chain: the first transition starts at `initial_root`, each transition's post-root is
 ///    the next one's pre-root, the last ends at `final_root`.
-/// 4. The proofs of each sub-circuit kind are batch-verified with halo2's `BatchVerifier`; if a batch
-///    fails, its proofs are re-verified one by one and the first failing sub-proof is named.
+/// 4. Every proof is verified (KZG, SHPLONK) against its kind's key; the first failing sub-proof
+///    is named.
 pub fn assemble_and_verify(bundle: &Bundle, keys: &KeyCache) -> Result<VerifyReport, BundleError> {
     let reject = |msg: String| BundleError::Rejected(msg);
     let header = &bundle.header;
-    let initial = fp_from_hex(&header.initial_root)
+    let initial = fr_from_hex(&header.initial_root)
         .ok_or_else(|| reject("initial_root is not a field element".into()))?;
-    let final_root = fp_from_hex(&header.final_root)
+    let final_root = fr_from_hex(&header.final_root)
         .ok_or_else(|| reject("final_root is not a field element".into()))?;
     let mut kinds: Vec<SubCircuitKind> = bundle.proofs.iter().map(|p| p.kind).collect();
     kinds.sort();
@@ -166,43 +164,37 @@ pub fn assemble_and_verify(bundle: &Bundle, keys: &KeyCache) -> Result<VerifyRep
         let key = keys
             .get(*kind, header.tree_depth)
             .map_err(|e| reject(e.to_string()))?;
-        let mut batch = BatchVerifier::<vesta::Affine>::new();
-        let members: Vec<(usize, &SubProof)> = bundle
+        for (i, p) in bundle
             .proofs
             .iter()
             .enumerate()
             .filter(|(_, p)| p.kind == *kind)
-            .collect();
-        for (_, p) in &members {
-            batch.add_proof(vec![p.public_inputs.clone()], p.proof.clone());
-        }
-        if !batch.finalize(&key.params, key.pk.get_vk()) {
-            for (i, p) in &members {
-                if crate::proving::verify(&key.params, key.pk.get_vk(), &p.proof, &p.public_inputs)
-                    .is_err()
-                {
-                    return Err(reject(format!(
-                        "sub-proof {i} ({}, {}) does not verify",
-                        p.label, p.kind
-                    )));
-                }
-            }
-            return Err(reject(format!(
-                "the batch of {kind} proofs does not verify, though each proof alone does"
-            )));
+        {
+            circuits_kzg::params::verify(
+                &key.params,
+                key.keys.pk.get_vk(),
+                &p.proof,
+                &p.public_inputs,
+            )
+            .map_err(|e| {
+                reject(format!(
+                    "sub-proof {i} ({}, {}) does not verify: {e}",
+                    p.label, p.kind
+                ))
+            })?;
         }
     }
     Ok(VerifyReport {
         id: header.id.clone(),
         subproofs: bundle.proofs.len(),
         transitions,
-        batches: kinds.len(),
+        keys: kinds.len(),
     })
 }
 
 /// `(pre, post)` roots of a state-changing sub-proof, read from its public inputs (both Merkle
 /// update circuits expose `[old_root, new_root, ...]` first).
-pub fn state_transition(p: &SubProof) -> Option<(Fp, Fp)> {
+pub fn state_transition(p: &SubProof) -> Option<(Fr, Fr)> {
     match p.kind {
         SubCircuitKind::AccountUpdate | SubCircuitKind::StorageUpdate => {
             let column = p.public_inputs.first()?;
@@ -213,11 +205,16 @@ pub fn state_transition(p: &SubProof) -> Option<(Fp, Fp)> {
 }
 
 /// Test and tooling helper: the sub-proof header for a proved circuit.
-pub fn subproof_header(label: &str, circuit: &AnyCircuit, fingerprint: &str) -> SubProofHeader {
+pub fn subproof_header(
+    label: &str,
+    circuit: &AnyCircuit,
+    k: u32,
+    fingerprint: &str,
+) -> SubProofHeader {
     SubProofHeader {
         label: label.to_string(),
         name: circuit.kind().name().to_string(),
-        k: circuit.k(),
+        k,
         vk_fingerprint: fingerprint.to_string(),
     }
 }

@@ -1,17 +1,17 @@
 //! Proof bundles: the one verifiable result of proving an operation or a block.
 //!
-//! # Format (version 1, all integers little-endian)
+//! # Format (version 2, all integers little-endian)
 //!
 //! ```text
 //! magic        8 bytes   "ZKPARBND"
-//! version      u16       1
+//! version      u16       2 (version 1 held Pasta/IPA proofs; it is refused)
 //! header_len   u32       then that many bytes of JSON: BundleHeader
 //! proof_count  u32       then, per sub-proof, in header order:
 //!   label_len  u16 + label (utf-8)
 //!   kind       u8        index into SubCircuitKind::ALL
 //!   k          u8
-//!   columns    u8        then per instance column: len u32 + len × 32-byte field elements
-//!   proof_len  u32 + proof bytes (halo2 Blake2b transcript)
+//!   columns    u8        then per instance column: len u32 + len × 32-byte bn254 scalars
+//!   proof_len  u32 + proof bytes (KZG/SHPLONK over bn256, Poseidon transcript)
 //! checksum     32 bytes  Blake2b-256 of every byte before it
 //! ```
 //!
@@ -22,8 +22,8 @@
 //! [`assemble_and_verify`] checks a bundle someone gave us: keys, the same chain, and every proof.
 
 use crate::kind::SubCircuitKind;
-use crate::Fp;
-use ff::PrimeField;
+use crate::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::PrimeField;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -37,7 +37,7 @@ pub use assemble::{
 /// First bytes of every bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKPARBND";
 /// The format version this code writes and reads.
-pub const BUNDLE_VERSION: u16 = 1;
+pub const BUNDLE_VERSION: u16 = 2;
 /// Largest sub-proof count a bundle may declare: a 10,000-operation block has well under this,
 /// and it bounds what a corrupted count can make the reader allocate.
 const MAX_PROOFS: usize = 1 << 20;
@@ -114,7 +114,7 @@ pub struct SubProof {
     /// Degree parameter.
     pub k: u32,
     /// Public inputs, one vector per instance column.
-    pub public_inputs: Vec<Vec<Fp>>,
+    pub public_inputs: Vec<Vec<Fr>>,
     /// The halo2 proof.
     pub proof: Vec<u8>,
 }
@@ -129,15 +129,15 @@ pub struct Bundle {
 }
 
 /// Hex of a field element's canonical little-endian encoding.
-pub fn fp_to_hex(x: &Fp) -> String {
+pub fn fr_to_hex(x: &Fr) -> String {
     to_hex(x.to_repr().as_ref())
 }
 
-/// Parses [`fp_to_hex`] output.
-pub fn fp_from_hex(s: &str) -> Option<Fp> {
+/// Parses [`fr_to_hex`] output.
+pub fn fr_from_hex(s: &str) -> Option<Fr> {
     let bytes = from_hex(s)?;
     let repr: [u8; 32] = bytes.try_into().ok()?;
-    Option::from(Fp::from_repr(repr))
+    Option::from(Fr::from_repr(repr))
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -259,11 +259,11 @@ impl Bundle {
                     .chunks_exact(32)
                     .map(|chunk| {
                         let repr: [u8; 32] = chunk.try_into().expect("32-byte chunk");
-                        Option::from(Fp::from_repr(repr)).ok_or_else(|| {
+                        Option::from(Fr::from_repr(repr)).ok_or_else(|| {
                             BundleError::Malformed(at("non-canonical field element"))
                         })
                     })
-                    .collect::<Result<Vec<Fp>, _>>()?;
+                    .collect::<Result<Vec<Fr>, _>>()?;
                 public_inputs.push(column);
             }
             let proof_len = r.u32(&at("proof length"))? as usize;
@@ -379,14 +379,14 @@ mod tests {
                 label: "t/1/a".into(),
                 kind: SubCircuitKind::AccountUpdate,
                 k: 12,
-                public_inputs: vec![vec![Fp::from(1), Fp::from(2), Fp::from(3)]],
+                public_inputs: vec![vec![Fr::from(1), Fr::from(2), Fr::from(3)]],
                 proof: vec![7; 40],
             },
             SubProof {
                 label: "t/1/b".into(),
                 kind: SubCircuitKind::EventLog,
                 k: 8,
-                public_inputs: vec![vec![Fp::from(9)]],
+                public_inputs: vec![vec![Fr::from(9)]],
                 proof: vec![5; 33],
             },
         ];
@@ -395,8 +395,8 @@ mod tests {
             kind: "operation".into(),
             id: "t".into(),
             tree_depth: 32,
-            initial_root: fp_to_hex(&Fp::from(1)),
-            final_root: fp_to_hex(&Fp::from(2)),
+            initial_root: fr_to_hex(&Fr::from(1)),
+            final_root: fr_to_hex(&Fr::from(2)),
             policy: "dag".into(),
             subcircuits: proofs
                 .iter()
@@ -416,10 +416,10 @@ mod tests {
         let b = sample();
         assert_eq!(Bundle::from_bytes(&b.to_bytes()).unwrap(), b);
         assert_eq!(
-            fp_from_hex(&fp_to_hex(&Fp::from(12345))),
-            Some(Fp::from(12345))
+            fr_from_hex(&fr_to_hex(&Fr::from(12345))),
+            Some(Fr::from(12345))
         );
-        assert_eq!(fp_from_hex("zz"), None);
+        assert_eq!(fr_from_hex("zz"), None);
     }
 
     #[test]
@@ -448,11 +448,12 @@ mod tests {
 
     #[test]
     fn wrong_version_and_magic_are_named() {
+        // Version 1 bundles held Pasta/IPA proofs: refused by name, not misread.
         let mut bytes = sample().to_bytes();
-        bytes[8] = 2;
+        bytes[8] = 1;
         assert!(matches!(
             Bundle::from_bytes(&bytes),
-            Err(BundleError::Version { found: 2 })
+            Err(BundleError::Version { found: 1 })
         ));
         let mut bytes = sample().to_bytes();
         bytes[0] = b'X';
