@@ -272,6 +272,10 @@ pub struct ReproduceArgs {
     /// Repetitions per measurement.
     #[arg(long, value_name = "R", value_parser = parse_threads)]
     pub reps: Option<usize>,
+    /// Sparse Merkle tree depth to prove at (default: 16 with --quick, else the operations
+    /// file's).
+    #[arg(long, value_name = "D")]
+    pub tree_depth: Option<usize>,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,

@@ -317,7 +317,8 @@ pub type Run<'a> = (&'a Path, &'a Results);
 /// baselines, each ratio is judged against the median of theirs, so that one baseline run that
 /// happened to be lucky or unlucky does not move the bar.
 ///
-/// Errors: no baseline, an operation of a baseline missing from `current`
+/// Errors: no baseline, a baseline at another tree depth, an operation of a baseline missing
+/// from `current`
 /// ([`ReportError::MissingOperations`]), or a non-positive `previous_s` / `dag_s`.
 pub fn compare(
     baselines: &[Run<'_>],
@@ -332,6 +333,19 @@ pub fn compare(
         });
     };
     for &(baseline_path, baseline) in baselines {
+        // A run at another tree depth proves other circuits (Merkle paths of another length):
+        // its ratios say nothing about this run's.
+        if baseline.tree_depth != current.tree_depth {
+            let depth = |d: Option<u32>| d.map_or("unrecorded".to_string(), |d| d.to_string());
+            return Err(ReportError::Invalid {
+                path: baseline_path.to_path_buf(),
+                detail: format!(
+                    "baseline proved at tree depth {}, the current run at {}: record baselines at the current run's depth",
+                    depth(baseline.tree_depth),
+                    depth(current.tree_depth)
+                ),
+            });
+        }
         let missing: Vec<String> = baseline
             .operations
             .iter()

@@ -45,6 +45,24 @@ fn same_file_passes() {
 }
 
 #[test]
+fn a_baseline_at_another_tree_depth_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut deep = sample_results();
+    deep.tree_depth = Some(32);
+    let mut shallow = sample_results();
+    shallow.tree_depth = Some(16);
+    let baseline = write(dir.path(), "deep.json", &deep);
+    let current = write(dir.path(), "shallow.json", &shallow);
+    let out = gate(dir.path(), &baseline, &current, &[]);
+    assert_eq!(code(&out), 2, "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("deep.json") && err.contains("tree depth 32") && err.contains("at 16"),
+        "{err}"
+    );
+}
+
+#[test]
 fn faster_baseline_makes_a_regression() {
     let dir = tempfile::tempdir().unwrap();
     let current = write(dir.path(), "current.json", &sample_results());

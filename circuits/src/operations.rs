@@ -314,6 +314,21 @@ impl OperationsFile {
         Ok(parsed)
     }
 
+    /// The same operations on a tree of another depth (quick runs and tests: every circuit and
+    /// rule is the same, the Merkle paths shorter). Proving jobs carry the depth, so a job built
+    /// from the result executes at that depth wherever it runs.
+    pub fn with_tree_depth(mut self, depth: usize) -> Result<Self, SpecError> {
+        if !(2..=64).contains(&depth) {
+            return Err(SpecError {
+                file: self.path.clone(),
+                context: "genesis, field \"tree_depth\"".into(),
+                message: format!("tree depth {depth} must be between 2 and 64"),
+            });
+        }
+        self.genesis.tree_depth = depth;
+        Ok(self)
+    }
+
     /// The operation with this id, or an error listing the known ids.
     pub fn operation(&self, id: &str) -> Result<&OperationSpec, SpecError> {
         self.operations

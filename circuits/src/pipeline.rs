@@ -318,6 +318,7 @@ impl Prover {
                 operations_path: self.ops.path.display().to_string(),
                 operations_toml: self.ops.source.clone(),
                 operation_ids: ids.clone(),
+                tree_depth: depth,
                 planned: planned.iter().map(|(l, _)| l.clone()).collect(),
             }),
         );

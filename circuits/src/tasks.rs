@@ -47,6 +47,8 @@ pub struct ExecuteInput {
     pub operations_toml: String,
     /// The operations to run in order (one for an operation, several for a block).
     pub operation_ids: Vec<String>,
+    /// The tree depth to execute at (the file's, or the one the job was built for).
+    pub tree_depth: usize,
     /// The slot labels the job was planned with, in any order.
     pub planned: Vec<String>,
 }
@@ -159,6 +161,7 @@ fn text(e: impl ToString) -> String {
 fn execute(input: &[u8]) -> Result<Vec<u8>, String> {
     let input: ExecuteInput = codec::decode(input, "execute input").map_err(text)?;
     let ops = OperationsFile::parse(Path::new(&input.operations_path), &input.operations_toml)
+        .and_then(|ops| ops.with_tree_depth(input.tree_depth))
         .map_err(text)?;
     let mut world = WorldState::genesis(&ops.genesis).map_err(text)?;
     let initial_root = world.root();

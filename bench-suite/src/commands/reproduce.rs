@@ -56,6 +56,10 @@ const FULL_MIN_MEASURED_S: f64 = 30.0;
 /// At most this many rounds, however short an operation is: beyond it the median gains little
 /// and the run grows long.
 const MAX_ROUNDS: usize = 7;
+/// Merkle tree depth of a quick run. At the shipped depth (32) a Merkle sub-proof is a k = 17
+/// circuit of ~300k cells (12-16 s on one thread), and the quick run would take about 20
+/// minutes on 2 cores; at 16 every circuit and rule is the same with half-length paths.
+const QUICK_TREE_DEPTH: usize = 16;
 /// Calibration kernel timings taken before the first round (more follow, one per round).
 const INITIAL_KERNEL_TIMINGS: usize = 3;
 
@@ -64,6 +68,12 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let data = crate::data::datasets_dir(args.data.as_deref())?;
     let ops = OperationsFile::load(data.join("operations.toml"))?;
+    let depth = args.tree_depth.unwrap_or(if args.quick {
+        QUICK_TREE_DEPTH
+    } else {
+        ops.genesis.tree_depth
+    });
+    let ops = ops.with_tree_depth(depth)?;
     let published_path = data.join("published").join("seed-claim.toml");
     let published = if published_path.exists() {
         PublishedTable::load(&published_path)?
@@ -285,6 +295,7 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
         scaling,
         reps: Some(reps as u32),
         quick: Some(args.quick),
+        tree_depth: Some(depth as u32),
         unmeasured: Vec::new(),
     };
     let written = write_report(&results, &published, out)?;

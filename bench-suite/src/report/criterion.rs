@@ -163,6 +163,7 @@ pub fn results_from_criterion(
         scaling: earlier.map(|e| e.scaling.clone()).unwrap_or_default(),
         reps: earlier.and_then(|e| e.reps),
         quick: earlier.and_then(|e| e.quick),
+        tree_depth: earlier.and_then(|e| e.tree_depth),
         unmeasured,
     })
 }

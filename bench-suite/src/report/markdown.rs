@@ -175,6 +175,9 @@ pub fn render(results: &Results, published: &PublishedTable) -> String {
     if let Some(quick) = results.quick {
         w!("- Quick run: {}", if quick { "yes" } else { "no" });
     }
+    if let Some(depth) = results.tree_depth {
+        w!("- Merkle tree depth: {depth}");
+    }
     if !results.unmeasured.is_empty() {
         w!(
             "- Not measured in this run: {}",

@@ -182,6 +182,10 @@ pub struct Results {
     /// Whether this was a `--quick` run (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quick: Option<bool>,
+    /// Sparse Merkle tree depth the operations were proved at (optional; older runs did not
+    /// record it). Runs at different depths prove different circuits and never compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_depth: Option<u32>,
     /// Names of fields written as 0 because they were not measured (see module docs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmeasured: Vec<String>,

@@ -61,6 +61,7 @@ pub fn sample_results() -> Results {
         scaling: Vec::new(),
         reps: None,
         quick: None,
+        tree_depth: None,
         unmeasured: Vec::new(),
     }
 }

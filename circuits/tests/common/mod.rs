@@ -9,15 +9,7 @@ pub const TEST_TREE_DEPTH: usize = 16;
 
 /// `datasets/operations.toml` with its tree depth set to [`TEST_TREE_DEPTH`].
 pub fn shallow_operations() -> OperationsFile {
-    let path = default_operations_path();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let shallow = text.replace(
-        "tree_depth = 32",
-        &format!("tree_depth = {TEST_TREE_DEPTH}"),
-    );
-    assert_ne!(
-        text, shallow,
-        "operations.toml no longer says `tree_depth = 32`"
-    );
-    OperationsFile::parse(&path, &shallow).unwrap()
+    OperationsFile::load(default_operations_path())
+        .and_then(|ops| ops.with_tree_depth(TEST_TREE_DEPTH))
+        .unwrap()
 }
