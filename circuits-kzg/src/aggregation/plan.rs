@@ -399,5 +399,6 @@ fn list_schedule(
     makespan
 }
 
+mod measured;
 #[cfg(test)]
 mod tests;

@@ -161,6 +161,28 @@ fn four_threads_finish_twenty_leaves_no_later_than_one() {
     assert!(four.makespan_s <= one.makespan_s);
 }
 
+#[test]
+fn the_measured_model_reproduces_its_measurement_and_refuses_a_3_gb_budget() {
+    let m = AggCostModel::measured_xeon_2core();
+    // The measured node: fan-in 2 at k = 18 is 33 advice + 5 lookup columns, 241.6 s with 2
+    // threads, 4.27 GB. The model lumps advice and lookup cells into 37 columns, so it lands
+    // within 3% of the measurement.
+    assert_eq!(m.area(2, 18), 37.0 * (1u64 << 18) as f64);
+    assert!((m.seconds(2, 18, 2) / 241.6 - 1.0).abs() < 0.03);
+    assert!((m.peak_bytes(2, 18) as f64 / 4.27e9 - 1.0).abs() < 0.03);
+    let plan = plan_tree(&leaves(2), &m, 8_000_000_000, 2).unwrap();
+    assert_eq!(
+        plan.root().children,
+        vec![ChildRef::Leaf(0), ChildRef::Leaf(1)]
+    );
+    assert!(plan.root().peak_bytes <= 8_000_000_000);
+    let err = plan_tree(&leaves(8), &m, 3_000_000_000, 2).unwrap_err();
+    assert!(
+        matches!(err, PlanError::OverBudget { fan_in: 2, .. }),
+        "{err}"
+    );
+}
+
 proptest! {
     #[test]
     fn plans_keep_order_cover_each_leaf_once_and_respect_the_budget(
