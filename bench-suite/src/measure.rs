@@ -50,9 +50,11 @@ pub fn prove_once(
 /// native Poseidon hashing, the same field arithmetic proving is made of, but independent of
 /// zkpar's scheduling code.
 pub fn calibration_kernel_once() -> f64 {
-    // 20,000 hashes take a few tenths of a second on a current core: long enough that one
-    // timing is not at the mercy of a single scheduler tick, short enough to repeat before
-    // every round of a quick run.
+    // 20,000 bn254 Poseidon 2-to-1 hashes (circuits_kzg's native hash, the one the world state
+    // uses) took 6.7-7.2 s on the 2-core CI machine while it was shared: long enough that one
+    // timing is not at the mercy of a single scheduler tick. Changing the count
+    // changes every recorded `calibration_s`, so the gate's baselines would have to be recorded
+    // again.
     const HASHES: u64 = 20_000;
     let started = Instant::now();
     let mut acc = circuits::Fr::from(1);
