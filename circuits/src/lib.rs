@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod calibrate;
 pub mod codec;
 pub mod cost;
+pub mod final_proof;
 pub mod keys;
 pub mod kind;
 pub mod operations;

@@ -28,10 +28,12 @@ use crate::block::BlockSpec;
 use crate::bundle::Bundle;
 use crate::codec;
 use crate::cost::{CostModel, ShapeStats};
+use crate::final_proof::{AggregateChild, AggregateInput, FinalTree, DEFAULT_AGG_BUDGET};
 use crate::keys::KeyCache;
 use crate::kind::SubCircuitKind;
 use crate::operations::OperationsFile;
 use crate::tasks::{self, AssembleInput, ExecuteInput, ProveInput, ProvingHandler, WitnessInput};
+use circuits_kzg::aggregation::{plan_tree, AggCostModel, ChildRef, LeafEstimate, TreePlan};
 use scheduler::analysis;
 use scheduler::executor::{Executor, RunError};
 use scheduler::graph::Cost;
@@ -103,6 +105,12 @@ pub enum PipelineError {
     /// A calibration measurement failed outside any run (witness or proof of a sample).
     #[error("calibration: {0}")]
     Calibration(String),
+    /// The job's plan disagrees with native execution (a bug, named).
+    #[error("building the job: {0}")]
+    Job(String),
+    /// No aggregation tree fits the memory budget (or there is nothing to aggregate).
+    #[error("planning the final proof: {0}")]
+    FinalPlan(#[from] circuits_kzg::aggregation::PlanError),
 }
 
 /// Busy seconds per phase (summed task durations, so they can exceed the wall time).
@@ -116,6 +124,8 @@ pub struct PhaseTimes {
     pub prove_s: f64,
     /// Assembly.
     pub assemble_s: f64,
+    /// Aggregation (the final proof's nodes).
+    pub aggregate_s: f64,
 }
 
 impl PhaseTimes {
@@ -128,6 +138,7 @@ impl PhaseTimes {
                 tasks::EXECUTE => phases.execute_s += d,
                 tasks::WITNESS => phases.witness_s += d,
                 tasks::ASSEMBLE => phases.assemble_s += d,
+                tasks::AGGREGATE => phases.aggregate_s += d,
                 _ => phases.prove_s += d,
             }
         }
@@ -171,6 +182,9 @@ pub struct ProveOutcome {
     pub policy: String,
     /// Each prove task's duration, for [`Prover::learn_costs`].
     pub prove_samples: Vec<ProveSample>,
+    /// Seconds from the start of the run to the end of the final proof's root task (when the
+    /// job aggregates).
+    pub final_proof_s: Option<f64>,
 }
 
 /// A proving job ready to run on either engine, with what the caller needs to read its result.
@@ -186,6 +200,30 @@ pub struct ProvingJob {
     pub loaded_costs: Vec<f64>,
     /// Per task: single-thread cost measured alone.
     pub naive_costs: Vec<f64>,
+    /// The final proof's tree and the index of each node's `aggregate` task (by level, then
+    /// position), when the job aggregates.
+    pub final_proof: Option<(TreePlan, Vec<Vec<usize>>)>,
+}
+
+/// How [`Prover::job_with`] builds a job.
+#[derive(Clone, Debug, Default)]
+pub struct JobOptions {
+    /// Aggregate the sub-proofs into one final proof (aggregate tasks after the prove tasks).
+    pub final_proof: bool,
+    /// Memory budget for planning the aggregation tree, in bytes: the executor's budget when it
+    /// has one; [`DEFAULT_AGG_BUDGET`] when `None`.
+    pub mem_budget: Option<u64>,
+    /// The aggregation cost model; [`AggCostModel::measured_xeon_2core`] when `None`.
+    pub agg_model: Option<AggCostModel>,
+}
+
+impl ProvingJob {
+    /// The index of the final proof's root task, when the job aggregates.
+    pub fn final_task(&self) -> Option<usize> {
+        self.final_proof
+            .as_ref()
+            .and_then(|(_, tasks)| tasks.last().and_then(|l| l.first()).copied())
+    }
 }
 
 impl ProvingJob {
@@ -281,6 +319,22 @@ impl Prover {
         policy: &str,
         workers: usize,
     ) -> Result<ProvingJob, PipelineError> {
+        self.job_with(target, policy, workers, &JobOptions::default())
+    }
+
+    /// [`Prover::job`] with options: with [`JobOptions::final_proof`], an aggregation tree
+    /// planned by [`plan_tree`] over the sub-proofs in execution order (planning runs native
+    /// execution once, milliseconds, to learn that order), one `aggregate` task per node, each
+    /// costed with its planned single-thread seconds, memory and `workers` threads; `assemble`
+    /// takes the root node's output last. A budget too small for any tree is
+    /// [`PipelineError::FinalPlan`].
+    pub fn job_with(
+        &self,
+        target: &Target,
+        policy: &str,
+        workers: usize,
+        options: &JobOptions,
+    ) -> Result<ProvingJob, PipelineError> {
         let depth = self.ops.genesis.tree_depth;
         let ids = target.operation_ids();
         let mut planned: Vec<(String, SubCircuitKind)> = Vec::new();
@@ -292,6 +346,9 @@ impl Prover {
                     planned.push((format!("{label}/{}/{}", s + 1, p.role), p.subcircuit));
                 }
             }
+        }
+        if options.final_proof {
+            planned = self.execution_order(&ids, planned)?;
         }
         let mut shapes: BTreeMap<SubCircuitKind, ShapeStats> = BTreeMap::new();
         for (_, kind) in &planned {
@@ -356,6 +413,69 @@ impl Prover {
             prove_tasks.insert(prove, (*kind, shape.clone()));
             proves.push(prove);
         }
+        let mut final_proof = None;
+        if options.final_proof {
+            let leaves: Vec<LeafEstimate> = planned
+                .iter()
+                .map(|(_, kind)| LeafEstimate {
+                    seconds: self.costs.loaded_s(*kind, &shapes[kind]),
+                    peak_bytes: estimated_peak_mem(&shapes[kind]),
+                })
+                .collect();
+            let model = options
+                .agg_model
+                .clone()
+                .unwrap_or_else(AggCostModel::measured_xeon_2core);
+            let budget = options.mem_budget.unwrap_or(DEFAULT_AGG_BUDGET);
+            let plan = plan_tree(&leaves, &model, budget, workers.max(1))?;
+            let mut node_tasks: Vec<Vec<usize>> = Vec::with_capacity(plan.levels.len());
+            for (l, level) in plan.levels.iter().enumerate() {
+                let mut ids = Vec::with_capacity(level.len());
+                for (j, node) in level.iter().enumerate() {
+                    let children = node
+                        .children
+                        .iter()
+                        .map(|c| match *c {
+                            ChildRef::Leaf(i) => AggregateChild::Leaf {
+                                label: planned[i].0.clone(),
+                                kind: planned[i].1,
+                            },
+                            ChildRef::Node { level, index } => {
+                                AggregateChild::Node { level, index }
+                            }
+                        })
+                        .collect();
+                    let cost = Cost::secs(node.seconds)
+                        .with_threads(workers)
+                        .with_mem(node.peak_bytes);
+                    let task = spec.add_task(
+                        format!("aggregate {}/{j}", l + 1),
+                        tasks::AGGREGATE,
+                        cost,
+                        codec::encode(&AggregateInput {
+                            level: l + 1,
+                            index: j,
+                            tree_levels: plan.levels.len(),
+                            agg_k: plan.k,
+                            tree_depth: depth,
+                            children,
+                        }),
+                    );
+                    for c in &node.children {
+                        let before = match *c {
+                            ChildRef::Leaf(i) => proves[i],
+                            ChildRef::Node { level, index } => node_tasks[level - 1][index],
+                        };
+                        spec.add_dependency(before, task)?;
+                    }
+                    loaded_costs.push(node.seconds);
+                    naive_costs.push(node.seconds);
+                    ids.push(task);
+                }
+                node_tasks.push(ids);
+            }
+            final_proof = Some((plan, node_tasks));
+        }
         let assemble = spec.add_task(
             "assemble",
             tasks::ASSEMBLE,
@@ -365,6 +485,9 @@ impl Prover {
                 id: target.id().into(),
                 tree_depth: depth,
                 policy: policy.into(),
+                final_tree: final_proof
+                    .as_ref()
+                    .map(|(plan, _)| FinalTree::of_plan(plan)),
             }),
         );
         loaded_costs.push(ASSEMBLE_S);
@@ -373,13 +496,45 @@ impl Prover {
         for prove in proves {
             spec.add_dependency(prove, assemble)?;
         }
+        if let Some((_, nodes)) = &final_proof {
+            spec.add_dependency(nodes[nodes.len() - 1][0], assemble)?;
+        }
         Ok(ProvingJob {
             spec,
             assemble_task: assemble,
             prove_tasks,
             loaded_costs,
             naive_costs,
+            final_proof,
         })
+    }
+
+    /// `planned` reordered into execution order (the order the bundle lists sub-proofs and the
+    /// state roots chain in), by executing natively once on the genesis state.
+    fn execution_order(
+        &self,
+        ids: &[String],
+        planned: Vec<(String, SubCircuitKind)>,
+    ) -> Result<Vec<(String, SubCircuitKind)>, PipelineError> {
+        let mut world = crate::world::WorldState::genesis(&self.ops.genesis)?;
+        let mut by_label: BTreeMap<String, SubCircuitKind> = planned.into_iter().collect();
+        let mut ordered = Vec::with_capacity(by_label.len());
+        for (i, id) in ids.iter().enumerate() {
+            let op = self.ops.operation(id)?;
+            for slot in world.execute(op, &tasks::operation_label(ids, i))?.slots {
+                let label = slot.label();
+                let kind = by_label.remove(&label).ok_or_else(|| {
+                    PipelineError::Job(format!("execution produced unplanned slot {label}"))
+                })?;
+                ordered.push((label, kind));
+            }
+        }
+        if let Some(missing) = by_label.keys().next() {
+            return Err(PipelineError::Job(format!(
+                "planned slot {missing} was not produced by execution"
+            )));
+        }
+        Ok(ordered)
     }
 
     /// Proves `target` with `policy` on `executor`. Keys are generated first if needed (not
@@ -390,10 +545,22 @@ impl Prover {
         policy: &dyn Policy,
         executor: &Executor,
     ) -> Result<ProveOutcome, PipelineError> {
+        self.prove_with(target, policy, executor, &JobOptions::default())
+    }
+
+    /// [`Prover::prove`] of the job [`Prover::job_with`] builds (e.g. with a final proof; pass
+    /// the executor's memory budget in `options`).
+    pub fn prove_with(
+        &self,
+        target: &Target,
+        policy: &dyn Policy,
+        executor: &Executor,
+        options: &JobOptions,
+    ) -> Result<ProveOutcome, PipelineError> {
         self.warm_keys(target)?;
         let plan_started = Instant::now();
         let workers = executor.workers();
-        let job = self.job(target, policy.name(), workers)?;
+        let job = self.job_with(target, policy.name(), workers, options)?;
         let plan_s = plan_started.elapsed().as_secs_f64();
         let (lower_bound_s, lower_bound_naive_s) = job.lower_bounds(workers);
 
@@ -428,6 +595,7 @@ impl Prover {
             plan_s,
             policy: policy.name().to_string(),
             prove_samples,
+            final_proof_s: job.final_task().map(|i| run.report.tasks[i].end_s),
             run: run.report,
         })
     }

@@ -10,7 +10,8 @@
 //! | `execute` | [`ExecuteInput`]: the operations file's text, the operations, the planned slot labels | — | framed: [`ExecutionSummary`], then one [`Slot`] per slot |
 //! | `witness` | [`WitnessInput`]: a slot label | the execution | [`WitnessData`] (signed, checked) |
 //! | sub-circuit name (`signature`, …): prove | [`ProveInput`] | the witness | [`ProvedSlot`] |
-//! | `assemble` | [`AssembleInput`] | the execution, then every proved slot | a bundle file's bytes |
+//! | `aggregate` | [`crate::final_proof::AggregateInput`]: its node, agg `k`, children | each child's output in order ([`ProvedSlot`] or [`crate::final_proof::NodeOutput`]) | [`crate::final_proof::NodeOutput`] |
+//! | `assemble` | [`AssembleInput`] | the execution, then every proved slot, then (with a final proof) the root node's output | a bundle file's bytes |
 //!
 //! Native execution runs once per job, inside the `execute` task; the job's shape (which slots,
 //! of which sub-circuit) is known from the operations file alone, and `execute` checks that the
@@ -18,8 +19,9 @@
 //! kind so traces and charts colour them by sub-circuit.
 
 use crate::any::WitnessData;
-use crate::bundle::{self, Statement, SubProof};
+use crate::bundle::{self, FinalProof, Statement, SubProof};
 use crate::codec::{self, frames_encode, frames_get};
+use crate::final_proof::{FinalTree, NodeOutput};
 use crate::keys::KeyCache;
 use crate::kind::SubCircuitKind;
 use crate::operations::OperationsFile;
@@ -37,6 +39,8 @@ pub const EXECUTE: &str = "execute";
 pub const WITNESS: &str = "witness";
 /// Kind of the assembly task.
 pub const ASSEMBLE: &str = "assemble";
+/// Kind of aggregation tasks (one per node of the final proof's tree).
+pub const AGGREGATE: &str = crate::final_proof::AGGREGATE;
 
 /// Input of the `execute` task.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -113,6 +117,9 @@ pub struct AssembleInput {
     pub tree_depth: usize,
     /// Policy or engine name for the header.
     pub policy: String,
+    /// The final proof's tree, when the job aggregates: the root node's output is then the
+    /// task's last predecessor output.
+    pub final_tree: Option<FinalTree>,
 }
 
 /// Runs every kind of proving task. Keys come from a [`KeyCache`] (generated on first use, so a
@@ -135,6 +142,9 @@ impl TaskHandler for ProvingHandler {
             EXECUTE => execute(task.input).map_err(named),
             WITNESS => witness(task.input, dep(task, 0)?).map_err(named),
             ASSEMBLE => assemble(task.input, task.deps).map_err(named),
+            AGGREGATE => {
+                crate::final_proof::aggregate(self.keys, task.input, task.deps).map_err(named)
+            }
             other => match other.parse::<SubCircuitKind>() {
                 Ok(_) => self.prove(task.input, dep(task, 0)?).map_err(named),
                 Err(_) => Err(named(format!("unknown task kind `{other}`"))),
@@ -254,9 +264,17 @@ impl ProvingHandler {
 
 fn assemble(input: &[u8], deps: &[&[u8]]) -> Result<Vec<u8>, String> {
     let input: AssembleInput = codec::decode(input, "assemble input").map_err(text)?;
-    let (execution, proved) = deps
+    let (execution, mut proved) = deps
         .split_first()
         .ok_or("the assemble task needs the execution's output")?;
+    let mut root: Option<NodeOutput> = None;
+    if input.final_tree.is_some() {
+        let (last, rest) = proved
+            .split_last()
+            .ok_or("the assemble task needs the root node's output")?;
+        root = Some(codec::decode(last, "the root node's output").map_err(text)?);
+        proved = rest;
+    }
     let summary = execution_summary(execution)?;
     let mut by_label: BTreeMap<String, ProvedSlot> = BTreeMap::new();
     for (i, bytes) in proved.iter().enumerate() {
@@ -294,9 +312,25 @@ fn assemble(input: &[u8], deps: &[&[u8]]) -> Result<Vec<u8>, String> {
         final_root: summary.final_root,
         policy: input.policy,
     };
-    Ok(bundle::assemble(statement, proofs)
-        .map_err(text)?
-        .to_bytes())
+    let mut bundle = bundle::assemble(statement, proofs).map_err(text)?;
+    if let (Some(tree), Some(root)) = (input.final_tree, root) {
+        if (root.level, root.index) != tree.root() {
+            return Err(format!(
+                "the last predecessor is node {}/{}, not the root {:?}",
+                root.level,
+                root.index,
+                tree.root()
+            ));
+        }
+        bundle.final_proof = Some(FinalProof {
+            tree,
+            instances: root.instances,
+            proof: root.proof,
+        });
+        // The same structural and root checks a reader makes, so a bad job fails here.
+        bundle.check_final_section().map_err(text)?;
+    }
+    Ok(bundle.to_bytes())
 }
 
 /// How slots name an operation: its id alone, or `id#position` inside a block.

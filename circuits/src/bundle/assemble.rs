@@ -59,7 +59,11 @@ pub fn assemble(
             })
             .collect(),
     };
-    Ok(Bundle { header, proofs })
+    Ok(Bundle {
+        header,
+        proofs,
+        final_proof: None,
+    })
 }
 
 /// Checks that the state-changing sub-proofs chain: the first starts at `initial`, each one's

@@ -12,13 +12,27 @@
 //!   k          u8
 //!   columns    u8        then per instance column: len u32 + len × 32-byte bn254 scalars
 //!   proof_len  u32 + proof bytes (KZG/SHPLONK over bn256, Poseidon transcript)
+//! final        u8        0: no final proof; 1: the final-proof section follows
+//!   agg_k      u8        aggregation k of every node
+//!   levels     u16       1..=64, then per level (level 1 aggregates sub-proofs, the last holds
+//!                        the root alone): nodes u32, then per node: children u16, then per child
+//!                        tag u8 = 0 + sub-proof index u32, or tag 1 + level u16 + index u32
+//!   instances  u32 (= 17) + 17 × 32-byte bn254 scalars: the root's public inputs (12 KZG
+//!                        accumulator limbs, pre root, post root, moves_state, vk_commitment,
+//!                        inputs_commitment; see circuits_kzg::aggregation)
+//!   proof_len  u32 + proof bytes (the root node's SHPLONK proof)
 //! checksum     32 bytes  Blake2b-256 of every byte before it
 //! ```
+//!
+//! The tree is what a verifier needs to recompute the final proof's statement
+//! ([`verify_final`]): which sub-proofs (in bundle order, the order the roots chain in) and which
+//! child nodes each node aggregated. Reading checks it is a tree over exactly the bundle's
+//! sub-proofs, in order.
 //!
 //! Reading checks, in order: magic, version, checksum (so a flipped byte anywhere is caught before
 //! parsing), then every length against the bytes left (a truncated or inflated length is an error,
 //! never a panic or a huge allocation), canonical field encodings, and that the entries match the
-//! header. [`assemble`] builds a bundle from proved sub-circuits (checking the chain of state roots);
+//! header, and the final-proof section's tree. [`assemble`] builds a bundle from proved sub-circuits (checking the chain of state roots);
 //! [`assemble_and_verify`] checks a bundle someone gave us: keys, the same chain, and every proof.
 
 use crate::kind::SubCircuitKind;
@@ -28,11 +42,15 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 mod assemble;
+mod final_section;
+mod verify_final;
 
 pub use assemble::{
     assemble, assemble_and_verify, check_root_chain, state_transition, subproof_header, Statement,
     VerifyReport,
 };
+pub use final_section::FinalProof;
+pub use verify_final::{verify_final, FinalVerifyReport};
 
 /// First bytes of every bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKPARBND";
@@ -126,6 +144,8 @@ pub struct Bundle {
     pub header: BundleHeader,
     /// The sub-proofs, in header order.
     pub proofs: Vec<SubProof>,
+    /// The final proof of all of them, when the job aggregated them.
+    pub final_proof: Option<FinalProof>,
 }
 
 /// Hex of a field element's canonical little-endian encoding.
@@ -191,6 +211,7 @@ impl Bundle {
             out.extend_from_slice(&(p.proof.len() as u32).to_le_bytes());
             out.extend_from_slice(&p.proof);
         }
+        final_section::encode(&mut out, self.final_proof.as_ref());
         let sum = checksum(&out);
         out.extend_from_slice(&sum);
         out
@@ -276,14 +297,20 @@ impl Bundle {
                 proof,
             });
         }
+        let final_proof = final_section::decode(&mut r)?;
         if r.pos != body.len() {
             return Err(BundleError::Malformed(format!(
-                "{} unexpected bytes after the last sub-proof",
+                "{} unexpected bytes after the last section",
                 body.len() - r.pos
             )));
         }
-        let bundle = Bundle { header, proofs };
+        let bundle = Bundle {
+            header,
+            proofs,
+            final_proof,
+        };
         bundle.check_header_matches()?;
+        bundle.check_final_section()?;
         Ok(bundle)
     }
 
@@ -408,13 +435,37 @@ mod tests {
                 })
                 .collect(),
         };
-        Bundle { header, proofs }
+        Bundle {
+            header,
+            proofs,
+            final_proof: None,
+        }
+    }
+
+    /// [`sample`] with a final-proof section over its two sub-proofs.
+    fn sample_with_final() -> Bundle {
+        use crate::final_proof::{FinalTree, TreeChild};
+        let mut b = sample();
+        let mut instances: Vec<Fr> = (0..17u64).map(|i| Fr::from(1000 + i)).collect();
+        instances[14] = Fr::one();
+        b.final_proof = Some(FinalProof {
+            tree: FinalTree {
+                agg_k: 17,
+                levels: vec![vec![vec![TreeChild::Leaf(0), TreeChild::Leaf(1)]]],
+            },
+            instances,
+            proof: vec![3; 57],
+        });
+        b
     }
 
     #[test]
     fn round_trip() {
         let b = sample();
         assert_eq!(Bundle::from_bytes(&b.to_bytes()).unwrap(), b);
+        let f = sample_with_final();
+        assert_eq!(Bundle::from_bytes(&f.to_bytes()).unwrap(), f);
+        assert!(f.to_bytes().len() > b.to_bytes().len() + 17 * 32 + 57);
         assert_eq!(
             fr_from_hex(&fr_to_hex(&Fr::from(12345))),
             Some(Fr::from(12345))
@@ -424,26 +475,71 @@ mod tests {
 
     #[test]
     fn every_truncation_is_rejected() {
-        let bytes = sample().to_bytes();
-        for len in 0..bytes.len() {
-            assert!(
-                Bundle::from_bytes(&bytes[..len]).is_err(),
-                "accepted a bundle truncated to {len} bytes"
-            );
+        for bytes in [sample().to_bytes(), sample_with_final().to_bytes()] {
+            for len in 0..bytes.len() {
+                assert!(
+                    Bundle::from_bytes(&bytes[..len]).is_err(),
+                    "accepted a bundle truncated to {len} bytes"
+                );
+            }
         }
     }
 
     #[test]
     fn every_single_byte_flip_is_rejected() {
-        let bytes = sample().to_bytes();
-        for i in 0..bytes.len() {
-            let mut tampered = bytes.clone();
-            tampered[i] ^= 0x01;
-            assert!(
-                Bundle::from_bytes(&tampered).is_err(),
-                "accepted a flip at byte {i}"
-            );
+        for bytes in [sample().to_bytes(), sample_with_final().to_bytes()] {
+            for i in 0..bytes.len() {
+                let mut tampered = bytes.clone();
+                tampered[i] ^= 0x01;
+                assert!(
+                    Bundle::from_bytes(&tampered).is_err(),
+                    "accepted a flip at byte {i}"
+                );
+            }
         }
+    }
+
+    /// Re-encodes with a fresh checksum, so only the structural checks can catch the change.
+    fn reencoded_error(b: &Bundle) -> String {
+        Bundle::from_bytes(&b.to_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_malformed_final_section_is_named_even_with_a_fresh_checksum() {
+        use crate::final_proof::TreeChild;
+        let mut b = sample_with_final();
+        b.final_proof.as_mut().unwrap().tree.levels[0][0].swap(0, 1);
+        let e = reencoded_error(&b);
+        assert!(e.contains("final proof") && e.contains("[1, 0]"), "{e}");
+
+        let mut b = sample_with_final();
+        b.final_proof.as_mut().unwrap().tree.levels[0][0].pop();
+        let e = reencoded_error(&b);
+        assert!(e.contains("expected the 2 sub-proofs"), "{e}");
+
+        let mut b = sample_with_final();
+        b.final_proof.as_mut().unwrap().tree.levels[0][0][1] =
+            TreeChild::Node { level: 1, index: 0 };
+        assert!(reencoded_error(&b).contains("not below it"));
+
+        let mut b = sample_with_final();
+        b.final_proof.as_mut().unwrap().instances.pop();
+        let e = reencoded_error(&b);
+        assert!(e.contains("16 public inputs"), "{e}");
+
+        let mut b = sample_with_final();
+        b.final_proof.as_mut().unwrap().instances[14] = Fr::from(2);
+        assert!(reencoded_error(&b).contains("moves_state"));
+
+        // An unknown flag and trailing bytes after the section.
+        let mut bytes = sample_with_final().to_bytes();
+        let body_len = bytes.len() - 32;
+        bytes.truncate(body_len);
+        bytes.push(0);
+        let sum = checksum(&bytes);
+        bytes.extend_from_slice(&sum);
+        let e = Bundle::from_bytes(&bytes).unwrap_err().to_string();
+        assert!(e.contains("unexpected bytes after the last section"), "{e}");
     }
 
     #[test]
@@ -476,7 +572,7 @@ mod tests {
         b.header.subcircuits.truncate(0);
         let mut bytes = b.to_bytes();
         // Overwrite the proof count with u32::MAX and fix the checksum: must be a clean error.
-        let count_at = bytes.len() - 32 - 4;
+        let count_at = bytes.len() - 32 - 1 - 4;
         bytes[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         let body_len = bytes.len() - 32;
         let sum = checksum(&bytes[..body_len]);
