@@ -198,6 +198,10 @@ pub struct WorldState {
     accounts: BTreeMap<String, Account>,
     tokens: BTreeMap<String, Token>,
     pools: BTreeMap<String, Pool>,
+    /// Which storage key owns each storage leaf index in use: the index is the key's low bits,
+    /// so on a shallow tree two keys can land on one leaf, and that must be an error rather
+    /// than two slots silently sharing a value.
+    storage_keys: BTreeMap<u64, Fr>,
 }
 
 impl WorldState {
@@ -213,6 +217,7 @@ impl WorldState {
             accounts: BTreeMap::new(),
             tokens: BTreeMap::new(),
             pools: BTreeMap::new(),
+            storage_keys: BTreeMap::new(),
         };
         for a in &genesis.accounts {
             let secret = account_secret(&a.name);
@@ -262,22 +267,48 @@ impl WorldState {
                 *t.balances.entry(p.contract).or_default() += reserve;
             }
         }
-        let depth = genesis.tree_depth;
+        let mut writes = Vec::new();
         for token in world.tokens.values() {
             for (&holder, &balance) in &token.balances {
-                let index =
-                    storage_index_at(depth, token_slot_key(token.contract, holder)).map_err(at)?;
-                world.tree.update(index, Fr::from(balance)).map_err(at)?;
+                writes.push((token_slot_key(token.contract, holder), balance));
             }
         }
         for pool in world.pools.values() {
             for (slot, reserve) in [(0, pool.reserve_a), (1, pool.reserve_b)] {
-                let key = storage_slot_key(Fr::from(pool.contract), Fr::from(slot));
-                let index = storage_index_at(depth, key).map_err(at)?;
-                world.tree.update(index, Fr::from(reserve)).map_err(at)?;
+                writes.push((
+                    storage_slot_key(Fr::from(pool.contract), Fr::from(slot)),
+                    reserve,
+                ));
             }
         }
+        for (key, value) in writes {
+            let index = world
+                .storage_index(key)
+                .map_err(|message| ExecutionError::Invalid {
+                    op: "genesis".into(),
+                    step: 0,
+                    message,
+                })?;
+            world.tree.update(index, Fr::from(value)).map_err(at)?;
+        }
         Ok(world)
+    }
+
+    /// The leaf index of storage `key`, claimed for it: an error names both keys when another
+    /// key already owns that index (the tree is too shallow for this world).
+    pub(super) fn storage_index(&mut self, key: Fr) -> Result<u64, String> {
+        let depth = self.tree.depth();
+        let index = storage_index_at(depth, key).map_err(|e| e.to_string())?;
+        match self.storage_keys.get(&index) {
+            Some(owner) if *owner != key => Err(format!(
+                "storage keys {owner:?} and {key:?} share leaf index {index} at tree depth {depth}: the tree is too shallow for this world"
+            )),
+            Some(_) => Ok(index),
+            None => {
+                self.storage_keys.insert(index, key);
+                Ok(index)
+            }
+        }
     }
 
     /// The current state root.

@@ -15,8 +15,7 @@ use circuits_kzg::amm_swap::AmmSwapWitness;
 use circuits_kzg::balance::BalanceWitness;
 use circuits_kzg::event_log::Event;
 use circuits_kzg::merkle::native::{
-    account_index_at, account_leaf, storage_index_at, storage_slot_key, MerkleUpdateWitness,
-    SmtError,
+    account_index_at, account_leaf, storage_slot_key, MerkleUpdateWitness, SmtError,
 };
 use circuits_kzg::merkle::{AccountUpdateWitness, StorageUpdateWitness};
 use circuits_kzg::poseidon::native::{hash2, hash_fields};
@@ -133,7 +132,10 @@ impl StepContext<'_> {
         value: u64,
     ) -> Result<(), ExecutionError> {
         let key = storage_slot_key(Fr::from(contract), slot);
-        let index = storage_index_at(self.world.tree.depth(), key).map_err(|e| self.tree(e))?;
+        let index = self
+            .world
+            .storage_index(key)
+            .map_err(|message| self.invalid(message))?;
         let update: MerkleUpdateWitness = self
             .world
             .tree

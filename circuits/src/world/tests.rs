@@ -97,3 +97,34 @@ fn invalid_actions_are_named() {
         .to_string();
     assert!(e.starts_with("transfer, step 1:"), "{e}");
 }
+
+#[test]
+fn storage_keys_that_share_a_leaf_are_an_error_not_a_merge() {
+    // Depth 4: seven storage leaves for a dozen genesis slots, so two keys must collide.
+    let ops = ops().with_tree_depth(4).unwrap();
+    let e = WorldState::genesis(&ops.genesis).unwrap_err().to_string();
+    assert!(
+        e.starts_with("genesis, step 0:")
+            && e.contains("share leaf index")
+            && e.contains("too shallow"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_operation_and_block_runs_without_collisions_at_the_depths_runs_use() {
+    // 12: quick reproductions; 16: the test suite; 32: the shipped file.
+    for depth in [12, 16, 32] {
+        let ops = ops().with_tree_depth(depth).unwrap();
+        let blocks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/blocks");
+        let mut targets: Vec<Vec<String>> =
+            ops.operations.iter().map(|o| vec![o.id.clone()]).collect();
+        for entry in std::fs::read_dir(blocks).unwrap() {
+            let block = crate::block::BlockSpec::load(entry.unwrap().path(), &ops).unwrap();
+            targets.push(block.operations);
+        }
+        for ids in targets {
+            execute_block(&ops, &ids).unwrap_or_else(|e| panic!("depth {depth}, {ids:?}: {e}"));
+        }
+    }
+}
