@@ -41,7 +41,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Rebuild results.json, results.md and comparison.svg from criterion's output.
     Report(ReportArgs),
-    /// Compare two results.json files and fail on a regression.
+    /// Fail on a regression: wall-time ratios of two results.json files, and/or simulated
+    /// makespans against a schedule baseline.
     Gate(GateArgs),
     /// How far the gated ratios move between runs of an unchanged tree, and which slowdown
     /// given limits always catch: the evidence for choosing the gate's limits.
@@ -314,22 +315,44 @@ pub struct ReportArgs {
 
 /// `zkpar gate`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("layer").required(true).multiple(true)
+    .args(["baseline", "schedule", "record_schedule"])))]
 pub struct GateArgs {
-    /// The accepted results.json. Give it several times (or several files after it) to judge
-    /// against the median of several runs of the accepted tree.
-    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    /// The accepted results.json (wall-time layer). Give it several times (or several files
+    /// after it) to judge against the median of several runs of the accepted tree.
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "current")]
     pub baseline: Vec<PathBuf>,
-    /// The results.json to judge.
-    #[arg(long, value_name = "FILE")]
-    pub current: PathBuf,
+    /// The results.json to judge (wall-time layer).
+    #[arg(long, value_name = "FILE", requires = "baseline")]
+    pub current: Option<PathBuf>,
     /// The limits.
     #[command(flatten)]
     pub limits: LimitArgs,
     /// After printing the comparison, copy the current file over the baseline (only with a
     /// single `--baseline`): the current numbers are accepted, so the exit code is 0 even if a
     /// ratio regressed (a warning names the operations).
-    #[arg(long)]
+    #[arg(long, requires = "baseline")]
     pub update_baseline: bool,
+    /// Schedule layer: judge the current tree's simulated makespans against this baseline
+    /// (e.g. `reports/schedule/schedule.json`). Needs no results file and runs in seconds.
+    #[arg(long, value_name = "FILE", conflicts_with = "record_schedule")]
+    pub schedule: Option<PathBuf>,
+    /// Schedule layer: simulate the current tree and write its makespans to FILE as the new
+    /// baseline (exit 0), instead of judging them.
+    #[arg(long, value_name = "FILE")]
+    pub record_schedule: Option<PathBuf>,
+    /// The fixed cost table the schedule layer simulates with (default: `schedule-costs.json`
+    /// next to the schedule baseline).
+    #[arg(long, value_name = "FILE")]
+    pub schedule_costs: Option<PathBuf>,
+    /// Largest accepted growth of a simulated makespan, percent.
+    #[arg(long, value_name = "PCT", default_value_t = crate::gate::schedule::DEFAULT_TOLERANCE_PCT,
+          value_parser = parse_pct)]
+    pub schedule_tolerance: f64,
+    /// Datasets folder holding `operations.toml` and `blocks/` (default: `./datasets`, else
+    /// the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `zkpar spread`.

@@ -1,10 +1,14 @@
-//! `zkpar gate`: compare two `results.json` files (see [`crate::gate`] for the rule).
+//! `zkpar gate`: compare two `results.json` files (see [`crate::gate`] for the rule), and/or
+//! the current tree's simulated makespans with a schedule baseline
+//! ([`crate::gate::schedule`]).
 //!
-//! Prints the comparison table on stdout, then: exit 0 when every ratio holds, 3 naming each
-//! regressed operation, 2 when a file is unreadable or malformed or an operation of the
-//! baseline is missing from the current file. With `--update-baseline` the current file is
-//! copied over the baseline after the table is printed and the exit code is 0 (the numbers are
-//! accepted); regressions are still named, as a warning.
+//! Prints each layer's table on stdout, then: exit 0 when every ratio and makespan holds, 3
+//! naming each regressed operation (and each regressed target, policy and machine with its
+//! change), 2 when a file is unreadable or malformed or an operation of the baseline is missing
+//! from the current file. With `--update-baseline` the current file is copied over the baseline
+//! after the table is printed and the exit code is 0 (the numbers are accepted); regressions
+//! are still named, as a warning. With `--record-schedule FILE` the makespans are written to
+//! FILE as the new schedule baseline.
 
 use std::path::{Path, PathBuf};
 
@@ -13,10 +17,88 @@ use anyhow::Context as _;
 use super::Outcome;
 use crate::cli::GateArgs;
 use crate::gate;
+use crate::gate::schedule::{self, CostTable, ScheduleBaseline, Workloads};
 use crate::report::{ReportError, Results};
 
-/// Runs `zkpar gate`.
+/// Runs `zkpar gate`: the wall-time layer when `--baseline` is given, then the schedule layer
+/// when `--schedule` or `--record-schedule` is.
 pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
+    let wall = match &args.current {
+        Some(current) if !args.baseline.is_empty() => wall_time(args, current)?,
+        _ => Outcome::Success,
+    };
+    let schedule = schedule_layer(args)?;
+    Ok(
+        if wall == Outcome::Success && schedule == Outcome::Success {
+            Outcome::Success
+        } else {
+            Outcome::Regressed
+        },
+    )
+}
+
+/// The schedule layer: records or judges the simulated makespans.
+fn schedule_layer(args: &GateArgs) -> anyhow::Result<Outcome> {
+    let Some(baseline_path) = args.schedule.as_ref().or(args.record_schedule.as_ref()) else {
+        return Ok(Outcome::Success);
+    };
+    let costs_path = args.schedule_costs.clone().unwrap_or_else(|| {
+        baseline_path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("schedule-costs.json")
+    });
+    // Read the baseline before simulating: a missing or malformed file fails at once.
+    let baseline = match &args.schedule {
+        Some(path) => Some(ScheduleBaseline::load(path)?),
+        None => None,
+    };
+    let table = CostTable::load(&costs_path)?;
+    let data = crate::data::datasets_dir(args.data.as_deref())?;
+    let workloads = Workloads::load(&data, &table)?;
+    let rows = workloads.simulate(&|p| p.policy())?;
+    let Some(baseline) = baseline else {
+        let recorded = ScheduleBaseline {
+            recorded_by: format!(
+                "zkpar gate --record-schedule {} --schedule-costs {}",
+                baseline_path.display(),
+                costs_path.display()
+            ),
+            costs_digest: table.digest(),
+            tree_depth: workloads.tree_depth(),
+            rows,
+        };
+        recorded.save(baseline_path)?;
+        println!(
+            "schedule baseline `{}` recorded: {} makespans from `{}`",
+            baseline_path.display(),
+            recorded.rows.len(),
+            costs_path.display()
+        );
+        return Ok(Outcome::Success);
+    };
+    let report = schedule::compare(
+        baseline_path,
+        &baseline,
+        &table,
+        &rows,
+        args.schedule_tolerance,
+    )?;
+    print!("{}", report.render());
+    if report.passed() {
+        Ok(Outcome::Success)
+    } else {
+        eprintln!(
+            "error: schedule regression (simulated makespan > +{}%) in: {}",
+            args.schedule_tolerance,
+            report.regressions().join(", ")
+        );
+        Ok(Outcome::Regressed)
+    }
+}
+
+/// The wall-time layer.
+fn wall_time(args: &GateArgs, current_path: &Path) -> anyhow::Result<Outcome> {
     if args.update_baseline && args.baseline.len() != 1 {
         return Err(ReportError::Invalid {
             path: args.baseline[0].clone(),
@@ -34,7 +116,7 @@ pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
             Results::load(path).with_context(|| format!("reading the baseline {}", path.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let current = Results::load(&args.current).context("reading the current results")?;
+    let current = Results::load(current_path).context("reading the current results")?;
     let thresholds = args.limits.thresholds();
     let runs: Vec<gate::Run<'_>> = args
         .baseline
@@ -42,20 +124,20 @@ pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
         .map(PathBuf::as_path)
         .zip(&baselines)
         .collect();
-    let report = gate::compare(&runs, (&args.current, &current), thresholds)?;
+    let report = gate::compare(&runs, (current_path, &current), thresholds)?;
     print!("{}", report.render());
     let regressed = report.regressed_ops();
 
     if args.update_baseline {
         let baseline = &args.baseline[0];
-        replace_baseline(&args.current, baseline)?;
+        replace_baseline(current_path, baseline)?;
         if !regressed.is_empty() {
             log::warn!("accepted regressions in: {}", regressed.join(", "));
         }
         println!(
             "baseline `{}` updated from `{}`",
             baseline.display(),
-            args.current.display()
+            current_path.display()
         );
         return Ok(Outcome::Success);
     }

@@ -31,12 +31,19 @@
 //! # Complexity
 //! O(n · c² + n · s log s) for n baselines of c operations (a handful) with s samples each
 //! (a few dozen at most).
+//!
+//! # Layers
+//! This module is the wall-time layer. [`schedule`] is the schedule layer: makespans of every
+//! operation and block under every policy, simulated with a committed, fixed cost table, so
+//! it judges scheduling changes exactly and runs without a results file.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::report::results::median;
 use crate::report::{ReportError, Results};
+
+pub mod schedule;
 
 /// Which ratio a row judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
