@@ -45,9 +45,9 @@ const DEFAULT_REPS: usize = 3;
 /// Seconds of `dag` samples each operation should collect in a quick run: operations faster
 /// than this get more rounds, because one timing of a short proof wanders more than a long
 /// one's. With the KZG circuits at the quick depth (12) on the 2-core Xeon, transfer's `dag`
-/// took 11.4 s, erc20's 16.6 s, defi's and multicall's about a minute: 11 s gives each one
-/// round, which keeps the quick run under ten minutes (a second transfer round cost 45 s).
-const QUICK_MIN_MEASURED_S: f64 = 11.0;
+/// took 10.6-11.4 s, erc20's 16-16.6 s, defi's and multicall's about a minute: 9 s gives each
+/// one round, which keeps the quick run under ten minutes (a second transfer round costs 35 s).
+const QUICK_MIN_MEASURED_S: f64 = 9.0;
 /// The same for a full run.
 const FULL_MIN_MEASURED_S: f64 = 30.0;
 /// At most this many rounds, however short an operation is: beyond it the median gains little
