@@ -135,6 +135,15 @@ pub struct ProveArgs {
     /// With --db: give up after this many seconds (default: wait as long as the job runs).
     #[arg(long, value_name = "SECS", requires = "db")]
     pub timeout_secs: Option<u64>,
+    /// Also aggregate every sub-proof into one final proof (an aggregation tree planned within
+    /// --mem-budget, default 8 GiB) and write it into the bundle.
+    #[arg(long = "final")]
+    pub final_proof: bool,
+    /// Read KZG parameters from the ceremony files `params-k{k}.bin` in DIR (see README,
+    /// "Final proofs") instead of the deterministic test set-up, which is unsafe outside tests
+    /// (default: `$ZKPAR_PARAMS_DIR` when set).
+    #[arg(long, value_name = "DIR")]
+    pub params: Option<PathBuf>,
 }
 
 /// `zkpar worker`.
@@ -157,6 +166,11 @@ pub struct WorkerArgs {
     /// (default: `./datasets`, else the workspace's; without one, keys are made on first use).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Read KZG parameters from the ceremony files `params-k{k}.bin` in DIR (see README,
+    /// "Final proofs") instead of the deterministic test set-up, which is unsafe outside tests
+    /// (default: `$ZKPAR_PARAMS_DIR` when set).
+    #[arg(long, value_name = "DIR")]
+    pub params: Option<PathBuf>,
 }
 
 /// `zkpar fleet-report`.
@@ -222,6 +236,15 @@ pub struct VerifyArgs {
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// With a final proof in the bundle, also re-verify every sub-proof and the root chain (a
+    /// bundle without a final proof always gets this).
+    #[arg(long)]
+    pub all: bool,
+    /// Read KZG parameters from the ceremony files `params-k{k}.bin` in DIR (see README,
+    /// "Final proofs") instead of the deterministic test set-up, which is unsafe outside tests
+    /// (default: `$ZKPAR_PARAMS_DIR` when set).
+    #[arg(long, value_name = "DIR")]
+    pub params: Option<PathBuf>,
 }
 
 /// `zkpar calibrate`.
@@ -273,7 +296,7 @@ pub struct ReproduceArgs {
     /// Repetitions per measurement.
     #[arg(long, value_name = "R", value_parser = parse_threads)]
     pub reps: Option<usize>,
-    /// Sparse Merkle tree depth to prove at (default: 16 with --quick, else the operations
+    /// Sparse Merkle tree depth to prove at (default: 12 with --quick, else the operations
     /// file's).
     #[arg(long, value_name = "D")]
     pub tree_depth: Option<usize>,

@@ -157,6 +157,45 @@ fn unknown_operation_is_named() {
 }
 
 #[test]
+fn a_missing_params_dir_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    cli_common::shallow_datasets(dir.path());
+    let out = zkpar(
+        &["prove", "--op", "transfer", "--params", "no-such-dir"],
+        dir.path(),
+    );
+    assert_input_error(&out, &["no-such-dir", "--params"]);
+    let out = zkpar(
+        &["verify", "x.bundle", "--params", "no-such-dir"],
+        dir.path(),
+    );
+    assert_input_error(&out, &["no-such-dir", "--params"]);
+}
+
+#[test]
+fn a_final_proof_budget_no_tree_fits_is_named_before_key_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    cli_common::shallow_datasets(dir.path());
+    let started = std::time::Instant::now();
+    let out = zkpar(
+        &["prove", "--op", "transfer", "--final", "--mem-budget", "1G"],
+        dir.path(),
+    );
+    // Without a calibration file the run logs that on one INFO line first; the error is one line.
+    let err = text(&out.stderr);
+    let errors: Vec<&str> = err.lines().filter(|l| !l.starts_with("[INFO")).collect();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert_eq!(errors.len(), 1, "{}", show(&out));
+    for needle in ["error: ", "--mem-budget", "final proof", "memory budget"] {
+        assert!(errors[0].contains(needle), "`{needle}`: {}", show(&out));
+    }
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "planned after key generation?"
+    );
+}
+
+#[test]
 fn unknown_policy_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = zkpar(

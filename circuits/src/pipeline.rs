@@ -264,7 +264,12 @@ pub struct Prover {
 impl Prover {
     /// A prover over these operations, with the process-wide key cache.
     pub fn new(ops: OperationsFile, costs: CostModel) -> Self {
-        let keys = KeyCache::global();
+        Self::with_keys(ops, costs, KeyCache::global())
+    }
+
+    /// A prover over these operations with this key cache (e.g. one reading ceremony
+    /// parameters, [`KeyCache::with_params_dir`]).
+    pub fn with_keys(ops: OperationsFile, costs: CostModel, keys: &'static KeyCache) -> Self {
         Prover {
             ops,
             keys,

@@ -27,9 +27,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use circuits::block::BlockSpec;
+use circuits::bundle::Bundle;
 use circuits::cost::CostModel;
+use circuits::keys::KeyCache;
 use circuits::kind::SubCircuitKind;
-use circuits::pipeline::{PipelineError, ProveOutcome, Prover, Target};
+use circuits::pipeline::{JobOptions, PipelineError, ProveOutcome, Prover, Target};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scheduler::executor::{Executor, ExecutorConfig};
 use scheduler::policy::PolicyName;
@@ -71,8 +73,9 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{id}.bundle")));
 
+    let keys = key_cache(args.params.as_deref())?;
     if let Some(url) = &args.db {
-        let prover = Prover::new(ops, CostModel::from_default_file());
+        let prover = Prover::with_keys(ops, CostModel::from_default_file(), keys);
         return super::prove_fleet::run(args, url, &prover, &target, &out);
     }
     let topology = Topology::detect();
@@ -99,15 +102,23 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
         );
     }
     let ops_path = ops.path.clone();
-    let prover = Prover::new(ops, costs);
+    let prover = Prover::with_keys(ops, costs, keys);
 
+    let options = job_options(args);
+    if options.final_proof {
+        // Plan the tree before key generation: a budget no tree fits is an input error now,
+        // not after minutes of set-up.
+        prover
+            .job_with(&target, policy_name.as_str(), executor.workers(), &options)
+            .map_err(|e| pipeline_error(e, &ops_path, "planning the final proof"))?;
+    }
     let keygen_s = warm_keys(&prover, &target)?;
     let spinner = spinner(format!(
         "proving {kind} {id} with {policy_name} on {} workers",
         executor.workers()
     ));
     let outcome = prover
-        .prove(&target, policy_name.policy().as_ref(), &executor)
+        .prove_with(&target, policy_name.policy().as_ref(), &executor, &options)
         .map_err(|e| {
             pipeline_error(
                 e,
@@ -144,6 +155,34 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
         print!("{}", summary.render());
     }
     Ok(Outcome::Success)
+}
+
+/// The job options of `args`: a final proof planned within `--mem-budget` (the executor's
+/// budget) when `--final` is given.
+pub(crate) fn job_options(args: &ProveArgs) -> JobOptions {
+    JobOptions {
+        final_proof: args.final_proof,
+        mem_budget: args.mem_budget,
+        agg_model: None,
+    }
+}
+
+/// The key cache: the process-wide one, or one over the ceremony files in `--params DIR` (an
+/// input error, exit 2, when DIR is not a directory).
+pub(crate) fn key_cache(params: Option<&Path>) -> anyhow::Result<&'static KeyCache> {
+    let Some(dir) = params else {
+        return Ok(KeyCache::global());
+    };
+    if !dir.is_dir() {
+        return Err(data::input_error(
+            dir,
+            "--params: not a directory of KZG parameter files (params-k{k}.bin)",
+        ));
+    }
+    // One cache per process, like the global one: leaked on purpose (keys live as long as it).
+    Ok(Box::leak(Box::new(
+        KeyCache::default().with_params_dir(Some(dir.to_path_buf())),
+    )))
 }
 
 /// Generates every key the target needs, one progress step per sub-circuit kind, and returns
@@ -188,6 +227,10 @@ fn pipeline_error(e: PipelineError, ops_path: &Path, doing: &str) -> anyhow::Err
         PipelineError::Execution(exec) => data::input_error(
             ops_path,
             format!("cannot execute on the genesis state: {exec}"),
+        ),
+        PipelineError::FinalPlan(plan) => data::input_error(
+            "--mem-budget",
+            format!("no aggregation tree for the final proof fits: {plan}"),
         ),
         other => anyhow::Error::new(other).context(doing.to_string()),
     }
@@ -247,6 +290,7 @@ impl Summary<'_> {
             "final_root": o.bundle.header.final_root,
             "bundle": self.bundle.display().to_string(),
             "trace": self.trace.map(|t| t.display().to_string()),
+            "final_proof": final_json(&o.bundle, o.final_proof_s),
         })
     }
 
@@ -278,8 +322,16 @@ impl Summary<'_> {
         let _ = writeln!(out, "  wall time        {:>9.3} s", o.wall_s);
         let _ = writeln!(
             out,
-            "  busy by phase    execute {:.3} s, witness {:.3} s, prove {:.3} s, assemble {:.3} s",
-            p.execute_s, p.witness_s, p.prove_s, p.assemble_s
+            "  busy by phase    execute {:.3} s, witness {:.3} s, prove {:.3} s, assemble {:.3} s{}",
+            p.execute_s,
+            p.witness_s,
+            p.prove_s,
+            p.assemble_s,
+            if p.aggregate_s > 0.0 {
+                format!(", aggregate {:.3} s", p.aggregate_s)
+            } else {
+                String::new()
+            }
         );
         if self.calibrated {
             let _ = writeln!(
@@ -317,6 +369,9 @@ impl Summary<'_> {
             o.run.local_steals,
             o.run.remote_steals
         );
+        if let Some(line) = final_line(&o.bundle, o.final_proof_s) {
+            let _ = writeln!(out, "{line}");
+        }
         let _ = writeln!(out, "  bundle           {}", self.bundle.display());
         if let Some(trace) = self.trace {
             let _ = writeln!(
@@ -327,6 +382,35 @@ impl Summary<'_> {
         }
         out
     }
+}
+
+/// The final proof's figures for `--json` (null without one).
+pub(crate) fn final_json(bundle: &Bundle, final_proof_s: Option<f64>) -> serde_json::Value {
+    match &bundle.final_proof {
+        None => serde_json::Value::Null,
+        Some(fp) => json!({
+            "time_to_final_proof_s": final_proof_s,
+            "proof_bytes": fp.proof.len(),
+            "agg_k": fp.tree.agg_k,
+            "nodes": fp.tree.node_count(),
+            "levels": fp.tree.levels.len(),
+        }),
+    }
+}
+
+/// The final proof's line of the human summary.
+pub(crate) fn final_line(bundle: &Bundle, final_proof_s: Option<f64>) -> Option<String> {
+    let fp = bundle.final_proof.as_ref()?;
+    Some(format!(
+        "  final proof      {:>9}  {} bytes, {} node{} in {} level{} at agg k = {}",
+        final_proof_s.map_or("?".into(), |s| format!("{s:.3} s")),
+        fp.proof.len(),
+        fp.tree.node_count(),
+        if fp.tree.node_count() == 1 { "" } else { "s" },
+        fp.tree.levels.len(),
+        if fp.tree.levels.len() == 1 { "" } else { "s" },
+        fp.tree.agg_k
+    ))
 }
 
 /// `1.5 GiB`, `312.0 MiB`, or `unknown` for 0 (the kernel did not say).

@@ -37,7 +37,15 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let mut db = TaskDb::open(url)?;
     // One thread per task: a fleet lane runs one task at a time.
-    let job = prover.job(target, ENGINE, 1)?;
+    let job = prover
+        .job_with(target, ENGINE, 1, &super::prove::job_options(args))
+        .map_err(|e| match e {
+            circuits::pipeline::PipelineError::FinalPlan(plan) => crate::data::input_error(
+                "--mem-budget",
+                format!("no aggregation tree for the final proof fits: {plan}"),
+            ),
+            other => anyhow::Error::new(other),
+        })?;
     let started = Instant::now();
     let id = db.submit(&job.spec, &SubmitOptions::default())?;
     eprintln!(
@@ -93,6 +101,10 @@ pub fn run(
     bundle.write(out).context("writing the proof bundle")?;
 
     let run = db.run_report(id)?;
+    let final_proof_s = job
+        .final_task()
+        .and_then(|i| run.tasks.get(i))
+        .map(|t| t.end_s);
     if let Some(path) = &args.trace {
         let file = std::fs::File::create(path)
             .with_context(|| format!("writing the trace `{}`", path.display()))?;
@@ -118,6 +130,7 @@ pub fn run(
         "wall_s": wall_s,
         "makespan_s": run.makespan_s,
         "bundle": out.display().to_string(),
+        "final_proof": super::prove::final_json(&bundle, final_proof_s),
     });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -131,6 +144,9 @@ pub fn run(
             wall_s,
             out.display()
         );
+        if let Some(line) = super::prove::final_line(&bundle, final_proof_s) {
+            println!("{line}");
+        }
     }
     Ok(Outcome::Success)
 }

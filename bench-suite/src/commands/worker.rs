@@ -1,6 +1,6 @@
 //! `zkpar worker`: one machine of a prover fleet.
 //!
-//! The worker claims proving tasks (execute, witness, prove, assemble) from the task database
+//! The worker claims proving tasks (execute, witness, prove, aggregate, assemble) from the task database
 //! and runs them with the same [`circuits::tasks::ProvingHandler`] a local run uses, on a local
 //! executor of `--threads` threads: up to that many tasks at once, and halo2's own parallelism
 //! inside a proof shares the same threads. Keys for the datasets' operations are generated
@@ -30,7 +30,7 @@ use crate::cli::WorkerArgs;
 pub fn run(args: &WorkerArgs) -> anyhow::Result<Outcome> {
     // Check the database first: a wrong URL should fail in milliseconds, not after keygen.
     fleet::TaskDb::open(&args.db)?;
-    let keys = KeyCache::global();
+    let keys: &'static KeyCache = super::prove::key_cache(args.params.as_deref())?;
     match load_operations(args.data.as_deref()) {
         Ok(ops) => {
             let started = Instant::now();

@@ -50,7 +50,7 @@ pub use assemble::{
     VerifyReport,
 };
 pub use final_section::FinalProof;
-pub use verify_final::{verify_final, FinalVerifyReport};
+pub use verify_final::{verify_final, verify_final_keys, FinalVerifyReport};
 
 /// First bytes of every bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKPARBND";

@@ -292,3 +292,22 @@ fn generate_node_vk(
     let (agg_keys, _) = node_keys(params, key_id, &children)?;
     Ok(agg_keys.pk.get_vk().clone())
 }
+
+/// Loads what [`verify_final`] needs from this build and generates nothing else: the
+/// sub-circuit keys of the bundle's kinds (generated on first use: seconds, set-up) and the
+/// aggregation parameters, so that timing [`verify_final`] afterwards times the verification.
+pub fn verify_final_keys(bundle: &Bundle, keys: &KeyCache) -> Result<(), BundleError> {
+    let reject = |msg: String| BundleError::Rejected(msg);
+    if let Some(fp) = &bundle.final_proof {
+        keys.params(fp.tree.agg_k)
+            .map_err(|e| reject(format!("aggregation parameters: {e}")))?;
+    }
+    let mut kinds: Vec<SubCircuitKind> = bundle.proofs.iter().map(|p| p.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        keys.get(kind, bundle.header.tree_depth)
+            .map_err(|e| reject(e.to_string()))?;
+    }
+    Ok(())
+}
