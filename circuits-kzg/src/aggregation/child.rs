@@ -10,6 +10,7 @@ use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_base::utils::CurveAffineExt;
 use snark_verifier::system::halo2::{compile, Config};
 use snark_verifier::util::arithmetic::fe_to_limbs;
+use snark_verifier::verifier::plonk::PlonkProtocol;
 use snark_verifier_sdk::halo2::aggregation::AggregationCircuit;
 use snark_verifier_sdk::{CircuitExt, Snark, BITS, LIMBS};
 
@@ -58,17 +59,24 @@ impl Child {
     /// The words of its verifying key the node loads as witnesses, in circuit order: `k`, then
     /// each fixed commitment's `x` and `y` limbs, then the transcript initial state.
     pub fn vk_words(&self) -> Vec<Fr> {
-        let protocol = &self.snark.protocol;
-        let mut words = vec![Fr::from(protocol.domain.k as u64)];
-        for point in &protocol.preprocessed {
-            let (x, y) = point.into_coordinates();
-            for coordinate in [x, y] {
-                words.extend(fe_to_limbs::<Fq, Fr, LIMBS, BITS>(coordinate));
-            }
-        }
-        words.extend(protocol.transcript_initial_state);
-        words
+        protocol_vk_words(&self.snark.protocol)
     }
+}
+
+/// The words of a compiled protocol's verifying key that a node loads as witnesses, in circuit
+/// order: `k`, then each fixed commitment's `x` and `y` limbs, then the transcript initial
+/// state. [`Child::vk_words`] is this of the child's protocol; a verifier recomputing a
+/// `vk_commitment` from verifying keys compiles each and calls this.
+pub fn protocol_vk_words(protocol: &PlonkProtocol<G1Affine>) -> Vec<Fr> {
+    let mut words = vec![Fr::from(protocol.domain.k as u64)];
+    for point in &protocol.preprocessed {
+        let (x, y) = point.into_coordinates();
+        for coordinate in [x, y] {
+            words.extend(fe_to_limbs::<Fq, Fr, LIMBS, BITS>(coordinate));
+        }
+    }
+    words.extend(protocol.transcript_initial_state);
+    words
 }
 
 /// A sub-circuit proof as a child: `proof` is verified natively against `vk` and `public`

@@ -77,7 +77,7 @@ pub mod layout;
 pub mod plan;
 mod verify;
 
-pub use child::{leaf_child, node_child, Child, ChildKind, RootPositions};
+pub use child::{leaf_child, node_child, protocol_vk_words, Child, ChildKind, RootPositions};
 pub use circuit::{
     keygen, keygen_cached, node_cells, prove, AggregationKeys, AggregationProof, NodeCells,
 };

@@ -11,15 +11,13 @@ use circuits_kzg::aggregation::{
     self, layout, leaf_child, AggError, AggregationProof, NodeStatement,
 };
 use circuits_kzg::poseidon::hash_fields;
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fq, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_base::halo2_proofs::plonk::VerifyingKey;
 use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use halo2_base::utils::CurveAffineExt;
 use serde::Serialize;
 use snark_verifier::system::halo2::{compile, Config};
-use snark_verifier::util::arithmetic::fe_to_limbs;
 use snark_verifier_sdk::halo2::aggregation::AggregationCircuit;
-use snark_verifier_sdk::{CircuitExt, BITS, LIMBS};
+use snark_verifier_sdk::CircuitExt;
 use std::collections::BTreeMap;
 
 /// What [`verify_final`] checked.
@@ -63,16 +61,7 @@ fn vk_words(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, node: bool) 
         // Sub-circuits expose one instance column; its length is the caller's check.
         Config::kzg().with_num_instance(vec![vk.cs().num_instance_columns()])
     };
-    let protocol = compile(params, vk, config);
-    let mut words = vec![Fr::from(protocol.domain.k as u64)];
-    for point in &protocol.preprocessed {
-        let (x, y) = point.into_coordinates();
-        for coordinate in [x, y] {
-            words.extend(fe_to_limbs::<Fq, Fr, LIMBS, BITS>(coordinate));
-        }
-    }
-    words.extend(protocol.transcript_initial_state);
-    words
+    aggregation::protocol_vk_words(&compile(params, vk, config))
 }
 
 /// Verifies the bundle's final proof ALONE against the statement its header claims: pre root =
