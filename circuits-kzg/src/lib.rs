@@ -25,6 +25,7 @@ pub mod aggregation;
 pub mod amm_swap;
 pub mod balance;
 pub mod event_log;
+mod fast_setup;
 pub mod harness;
 pub mod merkle;
 pub mod params;
