@@ -4,7 +4,7 @@
 use crate::any::AnyCircuit;
 use crate::cost::{Calibration, Fit, KindCost, ShapeStats};
 use crate::kind::SubCircuitKind;
-use crate::pipeline::{PipelineError, Prover};
+use crate::pipeline::{current_rss_bytes, peak_rss_bytes, reset_peak_rss, PipelineError, Prover};
 use crate::world::WorldState;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
@@ -67,8 +67,9 @@ fn single_thread_pool() -> rayon::ThreadPool {
         .expect("a one-thread rayon pool")
 }
 
-/// Measures every sub-circuit (alone: median of `reps`; loaded: mean over `threads` concurrent
-/// copies) and fits the alone and loaded cost lines. `progress` is called with each finished kind.
+/// Measures every sub-circuit (alone: median of `reps`, and the largest peak memory of those
+/// proofs; loaded: mean over `threads` concurrent copies) and fits the alone and loaded cost
+/// lines. `progress` is called with each finished kind.
 pub fn calibrate(
     prover: &Prover,
     options: CalibrationOptions,
@@ -88,30 +89,42 @@ pub fn calibrate(
             Ok(started.elapsed().as_secs_f64())
         };
         let pool = single_thread_pool();
+        let mut peak_mem_bytes = 0u64;
         let mut alone: Vec<f64> = (0..options.reps.max(1))
-            .map(|_| pool.install(|| prove_once(&circuit)))
-            .collect::<Result<_, _>>()?;
+            .map(|_| {
+                reset_peak_rss();
+                let before = current_rss_bytes();
+                let seconds = pool.install(|| prove_once(&circuit))?;
+                peak_mem_bytes = peak_mem_bytes.max(peak_rss_bytes().saturating_sub(before));
+                Ok(seconds)
+            })
+            .collect::<Result<_, PipelineError>>()?;
         alone.sort_by(f64::total_cmp);
         let alone_s = alone[alone.len() / 2];
 
-        let barrier = Arc::new(Barrier::new(threads));
-        let loaded: Vec<f64> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    let (barrier, circuit) = (barrier.clone(), circuit.clone());
-                    let prove_once = &prove_once;
-                    scope.spawn(move || {
-                        let pool = single_thread_pool();
-                        barrier.wait();
-                        pool.install(|| prove_once(&circuit))
+        // With one worker there is no load to measure: the alone timing is the loaded one.
+        let loaded: Vec<f64> = if threads == 1 {
+            vec![alone_s]
+        } else {
+            let barrier = Arc::new(Barrier::new(threads));
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let (barrier, circuit) = (barrier.clone(), circuit.clone());
+                        let prove_once = &prove_once;
+                        scope.spawn(move || {
+                            let pool = single_thread_pool();
+                            barrier.wait();
+                            pool.install(|| prove_once(&circuit))
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("calibration thread"))
-                .collect::<Result<Vec<f64>, _>>()
-        })?;
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("calibration thread"))
+                    .collect::<Result<Vec<f64>, _>>()
+            })?
+        };
         let loaded_s = loaded.iter().sum::<f64>() / loaded.len() as f64;
         let cost = KindCost {
             shape: ShapeStats::of(&circuit),
@@ -119,6 +132,7 @@ pub fn calibrate(
             loaded_s,
             witness_s,
             keygen_s: key.keygen_s,
+            peak_mem_bytes: (peak_mem_bytes > 0).then_some(peak_mem_bytes),
         };
         progress(kind, &cost);
         kinds.insert(kind.name().to_string(), cost);

@@ -80,6 +80,20 @@ impl ShapeStats {
         let extension = (self.degree.saturating_sub(1).max(1)).next_power_of_two() as f64;
         rows * polys * extension.sqrt().max(1.0) / 1.0e6
     }
+
+    /// Peak memory of one proof modelled from its shape, in bytes: halo2 keeps every advice,
+    /// fixed and lookup polynomial in coefficient and Lagrange form plus the extended-domain
+    /// evaluations of the quotient. A rough upper estimate for when nothing was measured.
+    pub fn modelled_peak_mem(&self) -> u64 {
+        let rows = 1u64 << self.k.min(40);
+        let polys = (self.advice_columns
+            + self.fixed_columns
+            + 3 * self.lookups
+            + self.instance_columns
+            + 4) as u64;
+        let extension = (self.degree.saturating_sub(1).max(1)).next_power_of_two() as u64;
+        rows * polys * 32 * (2 + extension)
+    }
 }
 
 /// One sub-circuit's calibration.
@@ -95,6 +109,11 @@ pub struct KindCost {
     pub witness_s: f64,
     /// Key generation time.
     pub keygen_s: f64,
+    /// Measured peak memory of one proof on one thread: the process's peak resident set during
+    /// the proof minus its resident set just before (keys and parameters were already loaded).
+    /// Absent in calibrations written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_mem_bytes: Option<u64>,
 }
 
 /// A fitted line `seconds = per_unit_s · units + fixed_s`.
@@ -219,6 +238,11 @@ pub struct CostModel {
 /// stale calibration, low enough that one noisy run does not swing priorities.
 pub const OBSERVATION_WEIGHT: f64 = 0.3;
 
+/// Headroom on a measured peak: one proof's transient memory moved by up to about 10% between
+/// repetitions on the 2-core Xeon (allocator reuse decides how much of it is fresh pages), and
+/// an estimate that comes out low lets admission overshoot the budget.
+pub const MEASURED_MEM_MARGIN: f64 = 1.25;
+
 /// Seconds per work unit when nothing was calibrated: a rough single-thread rate of a 2020s x86
 /// core for the shapes here, good enough to order tasks (only ratios matter for priorities).
 const UNCALIBRATED_PER_UNIT_S: f64 = 0.05;
@@ -280,6 +304,19 @@ impl CostModel {
             Some(seen) => *seen,
             None => self.loaded_s(kind, shape),
         }
+    }
+
+    /// Estimated peak memory of one proof, for memory-aware admission: the calibrated
+    /// measurement of this kind and shape with [`MEASURED_MEM_MARGIN`], or the shape model
+    /// ([`ShapeStats::modelled_peak_mem`]) when none was measured.
+    pub fn peak_mem(&self, kind: SubCircuitKind, shape: &ShapeStats) -> u64 {
+        self.calibration
+            .as_ref()
+            .and_then(|c| c.kinds.get(kind.name()))
+            .filter(|k| k.shape == *shape)
+            .and_then(|k| k.peak_mem_bytes)
+            .map(|bytes| (bytes as f64 * MEASURED_MEM_MARGIN).ceil() as u64)
+            .unwrap_or_else(|| shape.modelled_peak_mem())
     }
 
     /// Estimated witness-generation seconds.

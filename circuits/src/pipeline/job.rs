@@ -78,7 +78,7 @@ impl Prover {
             spec.add_dependency(execute, witness)?;
             let cost = Cost::secs(self.costs.scheduling_s(*kind, shape))
                 .with_threads(workers)
-                .with_mem(estimated_peak_mem(shape));
+                .with_mem(self.costs.peak_mem(*kind, shape));
             let prove = spec.add_task(
                 format!("prove {label}"),
                 kind.name(),
@@ -101,7 +101,7 @@ impl Prover {
                 .iter()
                 .map(|(_, kind)| LeafEstimate {
                     seconds: self.costs.loaded_s(*kind, &shapes[kind]),
-                    peak_bytes: estimated_peak_mem(&shapes[kind]),
+                    peak_bytes: self.costs.peak_mem(*kind, &shapes[kind]),
                 })
                 .collect();
             let model = options

@@ -178,6 +178,10 @@ pub struct ProveOutcome {
     pub efficiency: f64,
     /// Peak resident memory of the process during the run, in bytes (0 if unknown).
     pub peak_rss_bytes: u64,
+    /// Resident memory of the process when the run started (keys and parameters loaded), in
+    /// bytes: `peak_rss_bytes - start_rss_bytes` is what the run's tasks added, the quantity a
+    /// memory budget bounds.
+    pub start_rss_bytes: u64,
     /// Seconds spent building the job (planning; native execution runs inside the job).
     pub plan_s: f64,
     /// The policy that ran it.
@@ -357,6 +361,7 @@ impl Prover {
         let (lower_bound_s, lower_bound_naive_s) = job.lower_bounds(workers);
 
         reset_peak_rss();
+        let start_rss_bytes = current_rss_bytes();
         let started = Instant::now();
         let run = run_local(&job.spec, self.handler(), executor, policy, None)?;
         let wall_s = started.elapsed().as_secs_f64();
@@ -384,6 +389,7 @@ impl Prover {
                 0.0
             },
             peak_rss_bytes,
+            start_rss_bytes,
             plan_s,
             policy: policy.name().to_string(),
             prove_samples,
@@ -414,31 +420,46 @@ fn bound_with_costs(shape: &DagShape, costs: &[f64], workers: usize) -> f64 {
     analysis::lower_bound(&shape, workers).unwrap_or(0.0)
 }
 
-/// Peak memory of one proof, estimated from its shape: halo2 keeps every advice, fixed and lookup
-/// polynomial in coefficient and Lagrange form plus the extended-domain evaluations of the quotient.
-fn estimated_peak_mem(shape: &ShapeStats) -> u64 {
-    let rows = 1u64 << shape.k.min(40);
-    let polys = (shape.advice_columns
-        + shape.fixed_columns
-        + 3 * shape.lookups
-        + shape.instance_columns
-        + 4) as u64;
-    let extension = (shape.degree.saturating_sub(1).max(1)).next_power_of_two() as u64;
-    rows * polys * 32 * (2 + extension)
-}
-
-/// Resets the kernel's peak-RSS counter for this process (Linux; ignored elsewhere).
+/// Resets the kernel's peak-RSS counter for this process (Linux; ignored elsewhere), after
+/// handing memory the allocator holds but no longer uses back to the kernel: otherwise pages
+/// freed by an earlier run stay resident, the next run reuses them without the resident set
+/// growing, and what a run adds to it is understated.
 pub fn reset_peak_rss() {
+    release_free_memory();
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: glibc's malloc_trim only returns free heap pages to the kernel; it takes the
+    // arenas' own locks and touches no memory the program owns.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
 /// Peak resident set size of this process since the last reset, in bytes (0 if unknown).
 pub fn peak_rss_bytes() -> u64 {
+    proc_status_bytes("VmHWM:")
+}
+
+/// Resident set size of this process now, in bytes (0 if unknown).
+pub fn current_rss_bytes() -> u64 {
+    proc_status_bytes("VmRSS:")
+}
+
+fn proc_status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
