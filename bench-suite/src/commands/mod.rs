@@ -21,8 +21,10 @@
 //!    (`log` macros, shown with `RUST_LOG`).
 
 pub mod calibrate;
+pub mod count;
 pub mod fleet_report;
 pub mod gate;
+pub mod hetero;
 pub mod jobs;
 pub mod ops;
 pub mod prove;
@@ -88,6 +90,8 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Stg(args) => stg::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Scale(args) => scale::run(args),
+        Command::Hetero(args) => hetero::run(args),
+        Command::Count(args) => count::run(args),
         Command::Spread(args) => spread::run(args),
         Command::Worker(args) => worker::run(args),
         Command::Jobs(args) => jobs::run(args),

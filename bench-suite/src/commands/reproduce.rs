@@ -16,7 +16,9 @@
 //! 5. every `dag` bundle of the last round is verified (assembly + batch verification), so the
 //!    timed proofs are known to be real;
 //! 6. a thread-scaling sweep of one operation for `scaling.svg`: the smaller thread counts are
-//!    proved here, the full count is the rounds' medians.
+//!    proved here, the full count is the rounds' medians;
+//! 7. a full run only: `dag` against `rayon` on the small block, with and without a memory
+//!    budget ([`super::hetero`], `hetero.md`).
 
 use crate::cli::ReproduceArgs;
 use crate::commands::Outcome;
@@ -289,6 +291,19 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<Outcome> {
             };
             print_point(&point);
             scaling.push(point);
+        }
+    }
+
+    // A full run also measures dag against rayon on a heterogeneous block, with and without a
+    // memory budget (`hetero.md`). A quick run leaves it out: the small block's four
+    // configurations take about five minutes on 2 cores, half the quick run's budget
+    // (`zkpar hetero` runs it alone).
+    if !args.quick {
+        let block = circuits::block::BlockSpec::load(data.join("blocks").join("small.json"), &ops)?;
+        let hetero =
+            super::hetero::measure_block(&prover, &block, &topology, threads, reps, None, &data)?;
+        for path in super::hetero::write(&hetero, out)? {
+            eprintln!("wrote {}", path.display());
         }
     }
 

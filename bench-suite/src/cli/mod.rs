@@ -10,6 +10,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scheduler::policy::PolicyName;
 
+mod values;
+pub use values::{
+    parse_nonzero_size, parse_pct, parse_policy, parse_size, parse_threads, SizeError,
+};
+
 /// zkpar: parallel sub-circuit proving for halo2, and the tools to reproduce the published
 /// comparison table.
 #[derive(Debug, Parser)]
@@ -39,6 +44,11 @@ pub enum Command {
     Reproduce(ReproduceArgs),
     /// Sweep thread counts for one operation.
     Scale(ScaleArgs),
+    /// dag against rayon on a heterogeneous block, with and without a memory budget.
+    Hetero(HeteroArgs),
+    /// One sub-circuit's witness and proof on one thread, for the gate's work layer to count
+    /// under Callgrind.
+    Count(CountArgs),
     /// Rebuild results.json, results.md and comparison.svg from criterion's output.
     Report(ReportArgs),
     /// Fail on a regression: wall-time ratios of two results.json files, and/or simulated
@@ -308,6 +318,48 @@ pub struct ReproduceArgs {
     pub data: Option<PathBuf>,
 }
 
+/// `zkpar hetero`.
+#[derive(Debug, Args)]
+pub struct HeteroArgs {
+    /// The block to prove (default: `blocks/small.json` in the datasets folder).
+    #[arg(long, value_name = "FILE")]
+    pub block: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Rounds: each proves the block once under each of the four configurations (default 2).
+    #[arg(long, value_name = "R", value_parser = parse_threads)]
+    pub rounds: Option<usize>,
+    /// Memory budget of the budgeted configurations, e.g. `2GiB` (default: 1.5x the largest
+    /// task's estimate, from this machine's measured peak memory per sub-circuit).
+    #[arg(long, value_name = "SIZE", value_parser = parse_nonzero_size)]
+    pub mem_budget: Option<u64>,
+    /// Sparse Merkle tree depth to prove at (default: the operations file's).
+    #[arg(long, value_name = "D")]
+    pub tree_depth: Option<usize>,
+    /// Output directory (`hetero.json`, `hetero.md`).
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// `zkpar count`.
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    /// The sub-circuit kind (signature, account_update, storage_update, balance, amm_swap,
+    /// event_log).
+    #[arg(long, value_name = "KIND")]
+    pub kind: circuits::kind::SubCircuitKind,
+    /// Sparse Merkle tree depth.
+    #[arg(long, value_name = "D", default_value_t = crate::gate::work::DEFAULT_TREE_DEPTH)]
+    pub tree_depth: usize,
+    /// Datasets folder holding `operations.toml` (default: `./datasets`, else the workspace's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
 /// `zkpar scale`.
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
@@ -372,6 +424,20 @@ pub struct GateArgs {
     #[arg(long, value_name = "PCT", default_value_t = crate::gate::schedule::DEFAULT_TOLERANCE_PCT,
           value_parser = parse_pct)]
     pub schedule_tolerance: f64,
+    /// Work layer: count each kind of this baseline (e.g. `reports/work/work.json`) under
+    /// Callgrind and judge the counts against it.
+    #[arg(long, value_name = "FILE", conflicts_with = "record_work")]
+    pub work: Option<PathBuf>,
+    /// Work layer: count and write the counts to FILE as the new baseline (exit 0).
+    #[arg(long, value_name = "FILE")]
+    pub record_work: Option<PathBuf>,
+    /// Work layer: the kinds `--record-work` counts (default: every kind but signature).
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    pub work_kinds: Vec<circuits::kind::SubCircuitKind>,
+    /// Largest accepted growth of an instruction count, percent.
+    #[arg(long, value_name = "PCT", default_value_t = crate::gate::work::DEFAULT_TOLERANCE_PCT,
+          value_parser = parse_pct)]
+    pub work_tolerance: f64,
     /// Datasets folder holding `operations.toml` and `blocks/` (default: `./datasets`, else
     /// the workspace's).
     #[arg(long, value_name = "DIR")]
@@ -411,109 +477,6 @@ impl LimitArgs {
                 .max_calibrated_regression
                 .unwrap_or(self.max_regression),
         }
-    }
-}
-
-/// A policy by its name in `PolicyName` (previous, rayon, dag, heft).
-pub fn parse_policy(input: &str) -> Result<PolicyName, String> {
-    input.parse::<PolicyName>().map_err(|e| e.to_string())
-}
-
-/// Why a size string was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SizeError {
-    /// Nothing given.
-    #[error("empty size (expected e.g. `512MiB`, `2G` or `1000`)")]
-    Empty,
-    /// No leading digits or a malformed number.
-    #[error("`{0}` does not start with a whole number (expected e.g. `512MiB`, `2G` or `1000`)")]
-    Number(String),
-    /// Unknown unit suffix.
-    #[error("unknown unit `{unit}` in `{input}` (use B, K/KiB, M/MiB, G/GiB, T/TiB, or KB/MB/GB/TB for powers of 1000)")]
-    Unit {
-        /// The whole input.
-        input: String,
-        /// The suffix.
-        unit: String,
-    },
-    /// A fractional number (sizes are whole numbers of a unit).
-    #[error(
-        "`{0}` has a fraction; give a whole number of a smaller unit (e.g. `1536MiB` for 1.5 GiB)"
-    )]
-    Fraction(String),
-    /// The value does not fit in 64 bits.
-    #[error("`{0}` is too large")]
-    Overflow(String),
-    /// Zero where a positive size is needed.
-    #[error("size must be greater than zero")]
-    Zero,
-}
-
-/// Parses a byte size: a whole number with an optional unit (case-insensitive, optional space).
-///
-/// `K`, `M`, `G`, `T` and `KiB`, `MiB`, `GiB`, `TiB` (and `Ki`, `Mi`, ...) are powers of 1024, as
-/// memory budgets are usually meant; `KB`, `MB`, `GB`, `TB` are powers of 1000; `B` or no unit
-/// is bytes. `parse_size("512MiB") == Ok(536_870_912)`, `parse_size("2G") == Ok(2_147_483_648)`,
-/// `parse_size("1000") == Ok(1000)`.
-pub fn parse_size(input: &str) -> Result<u64, SizeError> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Err(SizeError::Empty);
-    }
-    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    if digits_end == 0 {
-        return Err(SizeError::Number(input.to_string()));
-    }
-    let number: u64 = s[..digits_end]
-        .parse()
-        .map_err(|_| SizeError::Overflow(input.to_string()))?;
-    let unit = s[digits_end..].trim();
-    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "ki" | "kib" => 1 << 10,
-        "m" | "mi" | "mib" => 1 << 20,
-        "g" | "gi" | "gib" => 1 << 30,
-        "t" | "ti" | "tib" => 1 << 40,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        "tb" => 1_000_000_000_000,
-        _ if unit.starts_with('.') => return Err(SizeError::Fraction(input.to_string())),
-        _ => {
-            return Err(SizeError::Unit {
-                input: input.to_string(),
-                unit: unit.to_string(),
-            })
-        }
-    };
-    number
-        .checked_mul(multiplier)
-        .ok_or_else(|| SizeError::Overflow(input.to_string()))
-}
-
-/// [`parse_size`], rejecting zero (a zero memory budget can never be met).
-pub fn parse_nonzero_size(input: &str) -> Result<u64, SizeError> {
-    match parse_size(input)? {
-        0 => Err(SizeError::Zero),
-        n => Ok(n),
-    }
-}
-
-/// A positive count (threads, repetitions, processors).
-pub fn parse_threads(input: &str) -> Result<usize, String> {
-    match input.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("`{input}` is not a positive whole number")),
-    }
-}
-
-/// A finite, non-negative percentage.
-pub fn parse_pct(input: &str) -> Result<f64, String> {
-    let trimmed = input.trim().trim_end_matches('%');
-    match trimmed.parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
-        _ => Err(format!("`{input}` is not a non-negative percentage")),
     }
 }
 
