@@ -8,7 +8,8 @@
 //! from the current file. With `--update-baseline` the current file is copied over the baseline
 //! after the table is printed and the exit code is 0 (the numbers are accepted); regressions
 //! are still named, as a warning. With `--record-schedule FILE` the makespans are written to
-//! FILE as the new schedule baseline.
+//! FILE as the new schedule baseline. `--work FILE` counts each kind of that baseline under
+//! Callgrind and judges the counts ([`crate::gate::work`]); `--record-work FILE` records them.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ use super::Outcome;
 use crate::cli::GateArgs;
 use crate::gate;
 use crate::gate::schedule::{self, CostTable, ScheduleBaseline, Workloads};
+use crate::gate::work::{self, WorkBaseline};
 use crate::report::{ReportError, Results};
 
 /// Runs `zkpar gate`: the wall-time layer when `--baseline` is given, then the schedule layer
@@ -28,13 +30,101 @@ pub fn run(args: &GateArgs) -> anyhow::Result<Outcome> {
         _ => Outcome::Success,
     };
     let schedule = schedule_layer(args)?;
+    let work = work_layer(args)?;
     Ok(
-        if wall == Outcome::Success && schedule == Outcome::Success {
+        if [wall, schedule, work]
+            .iter()
+            .all(|o| *o == Outcome::Success)
+        {
             Outcome::Success
         } else {
             Outcome::Regressed
         },
     )
+}
+
+/// The work layer: records or judges instruction counts under Callgrind.
+fn work_layer(args: &GateArgs) -> anyhow::Result<Outcome> {
+    let Some(path) = args.work.as_ref().or(args.record_work.as_ref()) else {
+        return Ok(Outcome::Success);
+    };
+    // Read the baseline before counting: a missing or malformed file fails at once.
+    let baseline = match &args.work {
+        Some(path) => Some(WorkBaseline::load(path)?),
+        None => None,
+    };
+    let (kinds, tree_depth): (Vec<String>, usize) = match &baseline {
+        Some(b) => (
+            b.rows.iter().map(|r| r.kind.clone()).collect(),
+            b.tree_depth,
+        ),
+        None if args.work_kinds.is_empty() => (
+            work::DEFAULT_KINDS.iter().map(|k| k.to_string()).collect(),
+            work::DEFAULT_TREE_DEPTH,
+        ),
+        None => (
+            args.work_kinds
+                .iter()
+                .map(|k| k.name().to_string())
+                .collect(),
+            work::DEFAULT_TREE_DEPTH,
+        ),
+    };
+    let zkpar = std::env::current_exe().context("cannot find the zkpar executable")?;
+    let data = crate::data::datasets_dir(args.data.as_deref())?;
+    let mut rows = Vec::new();
+    for kind in &kinds {
+        let started = std::time::Instant::now();
+        let instructions = work::count(&zkpar, kind, tree_depth, &data)?;
+        eprintln!(
+            "  counted {kind}: {instructions} instructions ({:.1} s under callgrind)",
+            started.elapsed().as_secs_f64()
+        );
+        rows.push(work::WorkRow {
+            kind: kind.clone(),
+            instructions,
+        });
+    }
+    let cpu = crate::report::provenance::basic_machine().cpu;
+    let Some(baseline) = baseline else {
+        let recorded = WorkBaseline {
+            recorded_by: format!("zkpar gate --record-work {}", path.display()),
+            cpu,
+            tree_depth,
+            rows,
+        };
+        recorded.save(path)?;
+        println!(
+            "work baseline `{}` recorded: {} instruction counts",
+            path.display(),
+            recorded.rows.len()
+        );
+        return Ok(Outcome::Success);
+    };
+    if baseline.cpu != cpu {
+        log::warn!(
+            "the work baseline was counted on `{}`, this machine is `{cpu}`: counts can differ \
+             where the CPU's features pick another code path",
+            baseline.cpu
+        );
+    }
+    let compared = work::compare(&baseline, &rows, args.work_tolerance);
+    print!("{}", work::render(&compared, args.work_tolerance));
+    let regressed: Vec<String> = compared
+        .iter()
+        .filter(|r| r.regressed)
+        .map(|r| format!("{} ({:+.2}%)", r.kind, r.change_pct))
+        .collect();
+    if regressed.is_empty() {
+        Ok(Outcome::Success)
+    } else {
+        eprintln!(
+            "error: work regression (instructions > +{}%) in: {}",
+            args.work_tolerance,
+            regressed.join(", ")
+        );
+        Ok(Outcome::Regressed)
+    }
 }
 
 /// The schedule layer: records or judges the simulated makespans.
