@@ -391,7 +391,7 @@ pub struct ReportArgs {
 /// `zkpar gate`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("layer").required(true).multiple(true)
-    .args(["baseline", "schedule", "record_schedule"])))]
+    .args(["baseline", "schedule", "record_schedule", "work", "record_work"])))]
 pub struct GateArgs {
     /// The accepted results.json (wall-time layer). Give it several times (or several files
     /// after it) to judge against the median of several runs of the accepted tree.
@@ -424,10 +424,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "PCT", default_value_t = crate::gate::schedule::DEFAULT_TOLERANCE_PCT,
           value_parser = parse_pct)]
     pub schedule_tolerance: f64,
-    /// Work layer: count each kind of this baseline (e.g. `reports/work/work.json`) under
-    /// Callgrind and judge the counts against it.
-    #[arg(long, value_name = "FILE", conflicts_with = "record_work")]
-    pub work: Option<PathBuf>,
+    /// Work layer: count each kind of the baseline recorded on this machine's CPU model (e.g.
+    /// `reports/work/*.json`) under Callgrind and judge the counts against it.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "record_work")]
+    pub work: Vec<PathBuf>,
     /// Work layer: count and write the counts to FILE as the new baseline (exit 0).
     #[arg(long, value_name = "FILE")]
     pub record_work: Option<PathBuf>,

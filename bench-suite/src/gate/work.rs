@@ -36,10 +36,10 @@ pub const DEFAULT_TOLERANCE_PCT: f64 = 2.0;
 /// The function Callgrind counts inside (`--toggle-collect` pattern).
 pub const COUNTED_FUNCTION: &str = "*counted_region*";
 /// Tree depth the Merkle kinds are counted at: the same circuits with shorter paths, so a count
-/// takes a minute or two instead of ten. 6 is the shallowest at which the shipped world's
-/// storage keys still own distinct leaves (at 4 two of them share leaf 9, which the world
-/// refuses).
-pub const DEFAULT_TREE_DEPTH: usize = 6;
+/// takes a minute or two instead of ten. 9 is the shallowest at which the shipped world's
+/// storage keys own distinct leaves up to the first swap (at 8 two of defi's keys share leaf
+/// 202, which the world refuses).
+pub const DEFAULT_TREE_DEPTH: usize = 9;
 /// The kinds CI counts: every sub-circuit but the ECDSA signature, whose one proof takes about
 /// 13 s natively and so 10 minutes or more under Callgrind. `--work-kinds` adds it.
 pub const DEFAULT_KINDS: [&str; 5] = [
