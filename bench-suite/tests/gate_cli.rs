@@ -410,7 +410,13 @@ fn a_malformed_work_baseline_is_named_before_anything_is_counted() {
 #[test]
 fn a_work_baseline_from_another_cpu_model_is_not_judged() {
     let dir = tempfile::tempdir().unwrap();
-    let other = work_baseline(dir.path(), "other.json", "a CPU no machine has", "balance", 10);
+    let other = work_baseline(
+        dir.path(),
+        "other.json",
+        "a CPU no machine has",
+        "balance",
+        10,
+    );
     let out = zkpar(&["gate", "--work", other.to_str().unwrap()], dir.path());
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     assert!(
