@@ -14,9 +14,8 @@ use scheduler::topology::Topology;
 
 #[test]
 fn a_budgeted_run_stays_under_its_budget_in_measured_memory() {
-    // Only transfer: calibration then measures only the kinds it proves, at the quick runs'
-    // tree depth (12, where every operation's storage keys own distinct leaves).
-    let mut ops = common::shallow_operations().with_tree_depth(12).unwrap();
+    // Only transfer: calibration then measures only the kinds it proves.
+    let mut ops = common::shallow_operations();
     ops.operations.retain(|op| op.id == "transfer");
     let uncalibrated = Prover::new(ops.clone(), CostModel::new(None));
     // One worker: only the alone timing and its peak memory are measured.

@@ -36,8 +36,9 @@ pub fn json_stdout(out: &Output) -> Value {
 
 /// Tree depth of the test datasets: the shipped operations on a shallower tree, so the Merkle
 /// sub-proofs (k = 17 at the shipped depth 32) take a fraction of the time. Every circuit and
-/// rule is the same; only the paths are shorter.
-pub const TEST_TREE_DEPTH: usize = 16;
+/// rule is the same; only the paths are shorter. 12, the quick runs' depth, is the shallowest at
+/// which every operation and block runs without a storage-key collision (a world test checks).
+pub const TEST_TREE_DEPTH: usize = 12;
 
 /// Writes `dir/datasets/`: the workspace's `operations.toml` at [`TEST_TREE_DEPTH`] and its
 /// block files, so a `zkpar` run in `dir` (which reads `./datasets`) proves on the shallow tree.

@@ -113,7 +113,7 @@ fn storage_keys_that_share_a_leaf_are_an_error_not_a_merge() {
 
 #[test]
 fn every_operation_and_block_runs_without_collisions_at_the_depths_runs_use() {
-    // 12: quick reproductions; 16: the test suite; 32: the shipped file.
+    // 12: quick reproductions and the test suite; 16: an intermediate depth; 32: the shipped file.
     for depth in [12, 16, 32] {
         let ops = ops().with_tree_depth(depth).unwrap();
         let blocks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/blocks");
