@@ -21,10 +21,19 @@ pub const TABLE_POLICIES: [PolicyName; 3] =
 
 /// An executor with `threads` workers on `topology` (0 = every CPU), pinned.
 pub fn executor(topology: &Topology, threads: usize) -> anyhow::Result<Executor> {
+    executor_with_budget(topology, threads, None)
+}
+
+/// [`executor`] whose memory admission keeps to `mem_budget` bytes, if given.
+pub fn executor_with_budget(
+    topology: &Topology,
+    threads: usize,
+    mem_budget: Option<u64>,
+) -> anyhow::Result<Executor> {
     Executor::new(ExecutorConfig {
         topology: topology.clone(),
         threads,
-        mem_budget: None,
+        mem_budget,
         pin: true,
     })
     .with_context(|| format!("cannot start an executor with {threads} threads"))

@@ -31,7 +31,6 @@ use circuits::calibrate::{calibrate, CalibrationOptions};
 use circuits::cost::CostModel;
 use circuits::operations::OperationsFile;
 use circuits::pipeline::{ProveOutcome, Prover, Target};
-use scheduler::executor::{Executor, ExecutorConfig};
 use scheduler::policy::PolicyName;
 use scheduler::topology::Topology;
 use serde::{Deserialize, Serialize};
@@ -226,15 +225,6 @@ pub fn measure_block(
         mib(largest_task_estimate_bytes)
     );
 
-    let executor_with = |mem_budget: Option<u64>| {
-        Executor::new(ExecutorConfig {
-            topology: topology.clone(),
-            threads,
-            mem_budget,
-            pin: true,
-        })
-        .with_context(|| format!("cannot start an executor with {threads} threads"))
-    };
     let configs = [
         (PolicyName::Rayon, None),
         (PolicyName::Dag, None),
@@ -243,7 +233,7 @@ pub fn measure_block(
     ];
     let executors = configs
         .iter()
-        .map(|&(_, b)| executor_with(b))
+        .map(|&(_, b)| measure::executor_with_budget(topology, threads, b))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let prove = |i: usize| -> anyhow::Result<ProveOutcome> {
         let (policy, budget) = configs[i];
