@@ -36,7 +36,7 @@ fn without_the_option_there_are_no_aggregate_tasks() {
 #[test]
 fn erc20_gets_the_planned_tree_as_tasks_with_deps_in_order_and_costs_with_memory() {
     // A budget for one fan-in-2 node at a time: the planner must build a deeper tree.
-    let model = AggCostModel::measured_xeon_2core();
+    let model = AggCostModel::measured_2core();
     let budget = model.peak_bytes(2, 17).max(model.peak_bytes(2, 18)) + (1 << 20);
     let job = prover()
         .job_with(

@@ -10,7 +10,8 @@
 //! `seconds(f, k, t) = (secs_base + secs_per_area · area) · ref_threads / t` (linear in the
 //! threads `t`, an approximation) and `bytes(f, k) = bytes_base + bytes_per_area · area`.
 //! [`AggCostModel::measured_xeon_2core`] holds the constants fitted from
-//! `reports/kzg/aggregation.md`.
+//! `reports/kzg/aggregation.md`; [`AggCostModel::measured_2core`], the default, refits time and
+//! memory to the larger node of `reports/final/transfer.md`.
 //!
 //! # The tree
 //! For one fan-in `f`, level 0 is the leaves in order; each next level cuts the previous one, in

@@ -107,7 +107,7 @@ impl Prover {
             let model = options
                 .agg_model
                 .clone()
-                .unwrap_or_else(AggCostModel::measured_xeon_2core);
+                .unwrap_or_else(AggCostModel::measured_2core);
             let budget = options.mem_budget.unwrap_or(DEFAULT_AGG_BUDGET);
             let plan = plan_tree(&leaves, &model, budget, workers.max(1))?;
             let mut node_tasks: Vec<Vec<usize>> = Vec::with_capacity(plan.levels.len());

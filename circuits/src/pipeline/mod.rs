@@ -219,7 +219,7 @@ pub struct JobOptions {
     /// Memory budget for planning the aggregation tree, in bytes: the executor's budget when it
     /// has one; [`DEFAULT_AGG_BUDGET`] when `None`.
     pub mem_budget: Option<u64>,
-    /// The aggregation cost model; [`AggCostModel::measured_xeon_2core`] when `None`.
+    /// The aggregation cost model; [`AggCostModel::measured_2core`] when `None`.
     pub agg_model: Option<AggCostModel>,
 }
 

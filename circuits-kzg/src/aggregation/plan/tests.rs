@@ -183,6 +183,26 @@ fn the_measured_model_reproduces_its_measurement_and_refuses_a_3_gb_budget() {
     );
 }
 
+#[test]
+fn the_default_model_reproduces_the_fan_in_4_node_and_keeps_it_out_of_8_gib() {
+    let m = AggCostModel::measured_2core();
+    // reports/final/transfer.md: fan-in 4 at k = 17, 538.8 s with 2 threads, 10.56 GB peak.
+    assert_eq!(m.area(4, 17), 144.0 * (1u64 << 17) as f64);
+    assert!((m.seconds(4, 17, 2) / 538.8 - 1.0).abs() < 1e-9);
+    assert!((m.peak_bytes(4, 17) as f64 / 10.557_784_064e9 - 1.0).abs() < 1e-9);
+    // It estimates more than the Xeon fit everywhere, so no plan it admits was over-admitted.
+    let xeon = AggCostModel::measured_xeon_2core();
+    for fan_in in 2..=8 {
+        for k in 17..=21 {
+            assert!(m.peak_bytes(fan_in, k) > xeon.peak_bytes(fan_in, k));
+        }
+    }
+    let budget = 8u64 << 30;
+    let plan = plan_tree(&leaves(4), &m, budget, 2).unwrap();
+    assert!(plan.fan_in <= 3, "fan-in {}", plan.fan_in);
+    assert!(plan.levels.iter().flatten().all(|n| n.peak_bytes <= budget));
+}
+
 proptest! {
     #[test]
     fn plans_keep_order_cover_each_leaf_once_and_respect_the_budget(
