@@ -32,3 +32,4 @@ pub mod params;
 pub mod poseidon;
 pub mod serde_fields;
 pub mod signature;
+pub mod verifier_params;

@@ -78,9 +78,9 @@ pub const CACHE_DIR_NAME: &str = "zkpar-kzg";
 pub const MAX_K: u32 = 26;
 
 /// Uncompressed bn254 G1 point in `SerdeFormat::RawBytes` (two 32-byte coordinates).
-const G1_BYTES: u64 = 64;
+pub(crate) const G1_BYTES: u64 = 64;
 /// Uncompressed bn254 G2 point in `SerdeFormat::RawBytes` (two Fq2 coordinates).
-const G2_BYTES: u64 = 128;
+pub(crate) const G2_BYTES: u64 = 128;
 
 /// Why parameters could not be produced or read.
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +219,7 @@ pub fn deterministic_setup(k: u32) -> ParamsKZG<Bn256> {
     crate::fast_setup::setup(k, FIXED_SEED)
 }
 
-fn check_k(k: u32) -> Result<(), ParamsError> {
+pub(crate) fn check_k(k: u32) -> Result<(), ParamsError> {
     if (1..=MAX_K).contains(&k) {
         Ok(())
     } else {

@@ -9,6 +9,7 @@ use circuits_kzg::params::{
     default_params_dir, deterministic_setup, keygen, load_params, params_path, prove,
     test_params_in, verify, ParamsError, ProofError,
 };
+use circuits_kzg::verifier_params::{is_verifier_only, load_verifier_params};
 use halo2_base::{
     gates::{
         circuit::{builder::BaseCircuitBuilder, CircuitBuilderStage},
@@ -16,7 +17,10 @@ use halo2_base::{
     },
     halo2_proofs::{
         halo2curves::bn256::{Bn256, Fr},
-        poly::{commitment::Params, kzg::commitment::ParamsKZG},
+        poly::{
+            commitment::{Params, ParamsProver},
+            kzg::commitment::ParamsKZG,
+        },
         SerdeFormat,
     },
 };
@@ -225,5 +229,61 @@ fn prove_and_verify_roundtrip() {
         &[vec![Fr::from(15)]]
     )
     .is_err());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_verifier_part_verifies_what_the_full_parameters_verify_and_checks_its_file() {
+    let dir = scratch("verifier-part");
+    let params = test_params_in(SMALL_K, &dir).unwrap();
+    let path = params_path(&dir, SMALL_K);
+    let small = load_verifier_params(SMALL_K, Some(&dir)).unwrap();
+    assert!(is_verifier_only(&small) && !is_verifier_only(&params));
+    assert_eq!(small.k(), SMALL_K);
+    assert_eq!(
+        (small.get_g()[0], small.g2(), small.s_g2()),
+        (params.get_g()[0], params.g2(), params.s_g2())
+    );
+
+    let keygen_builder = BaseCircuitBuilder::from_stage(CircuitBuilderStage::Keygen)
+        .use_k(SMALL_K as usize)
+        .use_instance_columns(1);
+    let mut keygen_builder = toy(keygen_builder, 0, 0);
+    let config = keygen_builder.calculate_params(Some(9));
+    let pk = keygen(&params, &keygen_builder).unwrap();
+    let prover = BaseCircuitBuilder::prover(config, keygen_builder.break_points());
+    let proof = prove(&params, &pk, toy(prover, 3, 4), &[vec![Fr::from(15)]]).unwrap();
+    verify(&small, pk.get_vk(), &proof, &[vec![Fr::from(15)]]).unwrap();
+    let err = verify(&small, pk.get_vk(), &proof, &[vec![Fr::from(16)]]).unwrap_err();
+    assert!(matches!(err, ProofError::Verify(_)), "{err:?}");
+
+    // s·g2 from another set-up: every point is on its curve, the pairing check catches it.
+    let good = fs::read(&path).unwrap();
+    let other = bytes(&ParamsKZG::<Bn256>::setup(
+        SMALL_K,
+        ChaCha20Rng::from_seed([9; 32]),
+    ));
+    let mut spliced = good.clone();
+    let tail = good.len() - 128;
+    spliced[tail..].copy_from_slice(&other[tail..]);
+    fs::write(&path, &spliced).unwrap();
+    let err = load_verifier_params(SMALL_K, Some(&dir)).unwrap_err();
+    assert!(
+        matches!(err, ParamsError::Corrupt { .. }) && err.to_string().contains("e(g[1], g2)"),
+        "{err}"
+    );
+    // g[0] off the curve, and a truncated file, are named too.
+    let mut off_curve = good.clone();
+    off_curve[4 + 40] ^= 0x10;
+    fs::write(&path, &off_curve).unwrap();
+    let err = load_verifier_params(SMALL_K, Some(&dir)).unwrap_err();
+    assert!(err.to_string().contains("g[0]"), "{err}");
+    fs::write(&path, &good[..good.len() - 1]).unwrap();
+    let err = load_verifier_params(SMALL_K, Some(&dir)).unwrap_err();
+    assert!(err.to_string().contains("bytes, expected"), "{err}");
+    assert!(matches!(
+        load_verifier_params(SMALL_K + 1, Some(&dir)),
+        Err(ParamsError::Missing { .. })
+    ));
     fs::remove_dir_all(&dir).unwrap();
 }

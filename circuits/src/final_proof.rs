@@ -50,12 +50,28 @@ use std::time::Instant;
 /// Kind of aggregation tasks.
 pub const AGGREGATE: &str = "aggregate";
 
-/// The planning budget when the caller gives none: 8 GiB. The measured fan-in-2 node at agg
-/// `k = 18` peaks at 4.3 GB on the 2-core machine (`reports/kzg/aggregation.md`), and the cost
-/// model puts a fan-in-4 node at about 8.1 GB; 8 GiB admits either, keeps a third of the
-/// 24 GiB development machine for leaf proofs and other processes, and the planner falls back
-/// to smaller fan-ins (more levels) under a smaller budget.
-pub const DEFAULT_AGG_BUDGET: u64 = 8 << 30;
+/// The planning and admission budget when the caller gives none: 16 GiB. Under the measured
+/// cost model ([`circuits_kzg::aggregation::AggCostModel::measured_2core`]) a node over a signature and a Merkle proof
+/// already needs 8.6 GB (the transfer node of `reports/final/transfer.md` peaked at 10.6 GB),
+/// so 8 GiB admits no tree at all; 16 GiB admits one node over each of transfer's and ERC-20's
+/// sub-proofs (11.7 and 15.4 GB estimated) and leaves a third of the 24 GiB development
+/// machine to the leaf proofs and the rest of the system. Larger operations get more levels.
+pub const DEFAULT_AGG_BUDGET: u64 = 16 << 30;
+
+/// Bytes of a sub-circuit's proof, for the planner's cost of verifying it in a node (a proof's
+/// size counts its commitments and evaluations; see [`circuits_kzg::aggregation::plan`]).
+/// Measured at the shipped tree depth (`reports/kzg/circuits.md`); a shallower tree changes a
+/// Merkle circuit's `k`, not its columns, so its proof keeps this size.
+pub fn leaf_proof_bytes(kind: SubCircuitKind) -> u64 {
+    match kind {
+        SubCircuitKind::Signature => 6_944,
+        SubCircuitKind::AccountUpdate => 1_568,
+        SubCircuitKind::StorageUpdate => 1_728,
+        SubCircuitKind::Balance => 992,
+        SubCircuitKind::AmmSwap => 992,
+        SubCircuitKind::EventLog => 1_568,
+    }
+}
 
 /// File of a node's verifying key inside its key directory.
 const VK_FILE: &str = "node-vk.bin";

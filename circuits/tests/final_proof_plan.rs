@@ -35,9 +35,17 @@ fn without_the_option_there_are_no_aggregate_tasks() {
 
 #[test]
 fn erc20_gets_the_planned_tree_as_tasks_with_deps_in_order_and_costs_with_memory() {
-    // A budget for one fan-in-2 node at a time: the planner must build a deeper tree.
+    // A budget below the one node over all six sub-proofs: the planner must build a deeper
+    // tree.
     let model = AggCostModel::measured_2core();
-    let budget = model.peak_bytes(2, 17).max(model.peak_bytes(2, 18)) + (1 << 20);
+    let all_six = model.node_cells(&[6_944, 1_568, 1_728, 1_728, 992, 1_568]);
+    let single = model
+        .k_range
+        .clone()
+        .map(|k| model.peak_bytes_of(all_six, k))
+        .min()
+        .unwrap();
+    let budget = single - 1;
     let job = prover()
         .job_with(
             &Target::Operation("erc20".into()),
@@ -47,14 +55,10 @@ fn erc20_gets_the_planned_tree_as_tasks_with_deps_in_order_and_costs_with_memory
         )
         .unwrap();
     let (plan, node_tasks) = job.final_proof.as_ref().unwrap();
-    assert_eq!(plan.fan_in, 2, "only fan-in 2 fits the budget");
     let leaves = job.prove_tasks.len();
     assert_eq!(leaves, 6);
-    assert_eq!(
-        plan.node_count(),
-        5,
-        "6 leaves in fan-in 2: 3 + 1 + 1 nodes"
-    );
+    assert!(plan.fan_in < 6, "the single node does not fit the budget");
+    assert!(plan.levels.len() >= 2 && plan.node_count() >= 3);
     assert_eq!(
         plan.leaves_under(plan_root(plan)),
         (0..leaves).collect::<Vec<_>>()

@@ -146,7 +146,8 @@ pub struct ProveArgs {
     #[arg(long, value_name = "SECS", requires = "db")]
     pub timeout_secs: Option<u64>,
     /// Also aggregate every sub-proof into one final proof (an aggregation tree planned within
-    /// --mem-budget, default 8 GiB) and write it into the bundle.
+    /// --mem-budget, default 16 GiB, which the executor then also admits tasks within) and
+    /// write it into the bundle.
     #[arg(long = "final")]
     pub final_proof: bool,
     /// Read KZG parameters from the ceremony files `params-k{k}.bin` in DIR (see README,

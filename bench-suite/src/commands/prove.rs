@@ -86,10 +86,13 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
             topology.num_cpus()
         );
     }
+    // The executor admits tasks within the budget the tree was planned under: a plan that
+    // assumed 8 GiB while the executor ran its 8 GB nodes side by side would be no plan.
+    let mem_budget = job_options(args).admission_budget();
     let executor = Executor::new(ExecutorConfig {
         topology,
         threads: args.threads.unwrap_or(0),
-        mem_budget: args.mem_budget,
+        mem_budget,
         pin: true,
     })
     .context("starting the executor")?;
@@ -145,6 +148,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
         domains: executor.topology().domains.len(),
         calibrated,
         keygen_s,
+        mem_budget,
         bundle: &out,
         trace: args.trace.as_deref(),
         outcome: &outcome,
@@ -255,6 +259,7 @@ struct Summary<'a> {
     domains: usize,
     calibrated: bool,
     keygen_s: f64,
+    mem_budget: Option<u64>,
     bundle: &'a Path,
     trace: Option<&'a Path>,
     outcome: &'a ProveOutcome,
@@ -282,6 +287,7 @@ impl Summary<'_> {
             "lower_bound_naive_s": measured(o.lower_bound_naive_s),
             "efficiency": measured(o.efficiency),
             "peak_rss_bytes": o.peak_rss_bytes,
+            "mem_budget_bytes": self.mem_budget,
             "subproofs": o.bundle.proofs.len(),
             "tasks": o.run.tasks.len(),
             "local_steals": o.run.local_steals,

@@ -1,17 +1,24 @@
 //! Planning an aggregation tree: fan-in, aggregation `k` and which children each node takes.
 //!
 //! # The model
-//! An aggregation node over `f` children is a halo2-base circuit of
-//! `cells(f) = cells_base + cells_per_child · f` advice cells (gate plus lookup advice; the
-//! in-circuit verification of one child costs the same whatever the child's `k`, since
-//! [`super::UNIVERSALITY`] loads `k` as a witness). At aggregation `k` these cells fill
-//! `columns(f, k) = ⌈cells(f) / (2^k − 9)⌉` columns, an *area* of `columns · 2^k` cells, and
-//! both proving time and peak memory are modelled as affine in that area:
-//! `seconds(f, k, t) = (secs_base + secs_per_area · area) · ref_threads / t` (linear in the
-//! threads `t`, an approximation) and `bytes(f, k) = bytes_base + bytes_per_area · area`.
-//! [`AggCostModel::measured_xeon_2core`] holds the constants fitted from
-//! `reports/kzg/aggregation.md`; [`AggCostModel::measured_2core`], the default, refits time and
-//! memory to the larger node of `reports/final/transfer.md`.
+//! An aggregation node is a halo2-base circuit of
+//! `cells = cells_base + Σ_children (cells_per_child + cells_per_proof_byte · proof_bytes(child))`
+//! advice cells (gate plus lookup advice). Verifying a child in the circuit costs a constant
+//! plus an amount that grows with the child's proof: every commitment in it is one more
+//! non-native point in the in-circuit MSM, and the proof's size counts its commitments and
+//! evaluations (an ECDSA proof of 6.9 KB costs about three times what a Merkle proof of 1.6 KB
+//! does). A leaf's proof size is known from its kind ([`LeafEstimate::proof_bytes`]); a node's
+//! is modelled as `proof_bytes_per_column · columns`, since each column of a node adds its
+//! commitments and evaluations to its proof. At aggregation `k` a node's cells fill
+//! `columns = ⌈cells / (2^k − 9)⌉` columns, an *area* of `columns · 2^k` cells, and both
+//! proving time and peak memory are modelled as affine in that area:
+//! `seconds = (secs_base + secs_per_area · area) · ref_threads / t` (linear in the threads
+//! `t`, an approximation) and `bytes = bytes_base + bytes_per_area · area`.
+//!
+//! The proof-size term is why `k` matters beyond memory: a node at a higher `k` has the same
+//! area in fewer columns, so a smaller proof, so it is cheaper for its parent to verify.
+//! [`AggCostModel::measured_2core`], the default, holds constants fitted to four measured node
+//! layouts; [`AggCostModel::measured_xeon_2core`] is the first, fan-in-only fit.
 //!
 //! # The tree
 //! For one fan-in `f`, level 0 is the leaves in order; each next level cuts the previous one, in
@@ -47,6 +54,8 @@ pub struct LeafEstimate {
     pub seconds: f64,
     /// Peak memory while proving, in bytes.
     pub peak_bytes: u64,
+    /// Size of its proof in bytes (0 when unknown: the model's uniform `cells_per_child`).
+    pub proof_bytes: u64,
 }
 
 /// The cost of one aggregation node as a function of fan-in and `k` (see the module docs).
@@ -54,8 +63,12 @@ pub struct LeafEstimate {
 pub struct AggCostModel {
     /// Advice cells of a node that do not depend on the fan-in.
     pub cells_base: f64,
-    /// Advice cells per aggregated child.
+    /// Advice cells per aggregated child, whatever its proof.
     pub cells_per_child: f64,
+    /// Further advice cells per byte of a child's proof.
+    pub cells_per_proof_byte: f64,
+    /// Bytes of a node's proof per column of the node.
+    pub proof_bytes_per_column: f64,
     /// Proving seconds, with `ref_threads` threads, independent of the area.
     pub secs_base: f64,
     /// Proving seconds, with `ref_threads` threads, per cell of area.
@@ -73,26 +86,65 @@ pub struct AggCostModel {
 }
 
 impl AggCostModel {
-    /// Advice cells of a node over `fan_in` children.
+    /// Advice cells verifying one child with a proof of `proof_bytes` adds to its node.
+    pub fn child_cells(&self, proof_bytes: u64) -> f64 {
+        self.cells_per_child + self.cells_per_proof_byte * proof_bytes as f64
+    }
+
+    /// Advice cells of a node over children with proofs of `child_proof_bytes`.
+    pub fn node_cells(&self, child_proof_bytes: &[u64]) -> f64 {
+        self.cells_base
+            + child_proof_bytes
+                .iter()
+                .map(|&b| self.child_cells(b))
+                .sum::<f64>()
+    }
+
+    /// Advice cells of a node over `fan_in` children of unknown (zero) proof size.
     pub fn cells(&self, fan_in: usize) -> f64 {
-        self.cells_base + self.cells_per_child * fan_in as f64
+        self.node_cells(&vec![0; fan_in])
     }
 
-    /// Columns × rows a node over `fan_in` children occupies at `k`.
-    pub fn area(&self, fan_in: usize, k: u32) -> f64 {
+    /// Columns a node of `cells` occupies at `k`.
+    pub fn columns_of(&self, cells: f64, k: u32) -> f64 {
         let rows = (1u64 << k).saturating_sub(UNUSABLE_ROWS).max(1) as f64;
-        (self.cells(fan_in) / rows).ceil().max(1.0) * (1u64 << k) as f64
+        (cells / rows).ceil().max(1.0)
     }
 
-    /// Proving seconds of a node over `fan_in` children at `k` with `threads` threads.
-    pub fn seconds(&self, fan_in: usize, k: u32, threads: usize) -> f64 {
-        (self.secs_base + self.secs_per_area * self.area(fan_in, k)) * self.ref_threads as f64
+    /// Columns × rows a node of `cells` occupies at `k`.
+    pub fn area_of(&self, cells: f64, k: u32) -> f64 {
+        self.columns_of(cells, k) * (1u64 << k) as f64
+    }
+
+    /// Proving seconds of a node of `cells` at `k` with `threads` threads.
+    pub fn seconds_of(&self, cells: f64, k: u32, threads: usize) -> f64 {
+        (self.secs_base + self.secs_per_area * self.area_of(cells, k)) * self.ref_threads as f64
             / threads.max(1) as f64
     }
 
-    /// Peak bytes of proving a node over `fan_in` children at `k`.
+    /// Peak bytes of proving a node of `cells` at `k`.
+    pub fn peak_bytes_of(&self, cells: f64, k: u32) -> u64 {
+        (self.bytes_base + self.bytes_per_area * self.area_of(cells, k)).ceil() as u64
+    }
+
+    /// Bytes of the proof of a node of `cells` at `k`.
+    pub fn node_proof_bytes(&self, cells: f64, k: u32) -> u64 {
+        (self.proof_bytes_per_column * self.columns_of(cells, k)).ceil() as u64
+    }
+
+    /// [`AggCostModel::area_of`] a node over `fan_in` children of unknown proof size.
+    pub fn area(&self, fan_in: usize, k: u32) -> f64 {
+        self.area_of(self.cells(fan_in), k)
+    }
+
+    /// [`AggCostModel::seconds_of`] a node over `fan_in` children of unknown proof size.
+    pub fn seconds(&self, fan_in: usize, k: u32, threads: usize) -> f64 {
+        self.seconds_of(self.cells(fan_in), k, threads)
+    }
+
+    /// [`AggCostModel::peak_bytes_of`] a node over `fan_in` children of unknown proof size.
     pub fn peak_bytes(&self, fan_in: usize, k: u32) -> u64 {
-        (self.bytes_base + self.bytes_per_area * self.area(fan_in, k)).ceil() as u64
+        self.peak_bytes_of(self.cells(fan_in), k)
     }
 }
 
@@ -119,6 +171,8 @@ pub struct PlannedNode {
     pub seconds: f64,
     /// Estimated peak memory in bytes (never above the budget).
     pub peak_bytes: u64,
+    /// Estimated size of its proof in bytes.
+    pub proof_bytes: u64,
 }
 
 /// An aggregation tree.
@@ -242,7 +296,7 @@ pub fn plan_tree(
     let mut best: Option<(TreePlan, u64)> = None;
     for fan_in in 2..=model.max_fan_in {
         for k in model.k_range.clone() {
-            let Some(levels) = build_levels(leaves.len(), fan_in, k, model, budget_bytes) else {
+            let Some(levels) = build_levels(leaves, fan_in, k, model, budget_bytes) else {
                 continue;
             };
             let makespan_s = list_schedule(leaves, &levels, threads, budget_bytes);
@@ -272,11 +326,14 @@ pub fn plan_tree(
         }
     }
     best.map(|(plan, _)| plan).ok_or_else(|| {
+        // Every tree's first node takes leaf 0 and, with two or more leaves, leaf 1.
         let fan_in = if leaves.len() == 1 { 1 } else { 2 };
+        let first: Vec<u64> = leaves[..fan_in].iter().map(|l| l.proof_bytes).collect();
+        let cells = model.node_cells(&first);
         let (k, needed) = model
             .k_range
             .clone()
-            .map(|k| (k, model.peak_bytes(fan_in, k)))
+            .map(|k| (k, model.peak_bytes_of(cells, k)))
             .min_by_key(|&(_, bytes)| bytes)
             .expect("non-empty k range");
         PlanError::OverBudget {
@@ -288,41 +345,52 @@ pub fn plan_tree(
     })
 }
 
-/// The levels of nodes for `n` leaves at `fan_in` and `k`, or `None` if a node is over budget.
+/// The levels of nodes over `leaves` at `fan_in` and `k`, or `None` if a node is over budget.
 fn build_levels(
-    n: usize,
+    leaves: &[LeafEstimate],
     fan_in: usize,
     k: u32,
     model: &AggCostModel,
     budget: u64,
 ) -> Option<Vec<Vec<PlannedNode>>> {
-    let node = |children: Vec<ChildRef>| {
-        let peak_bytes = model.peak_bytes(children.len(), k);
+    let node = |children: Vec<(ChildRef, u64)>| {
+        let bytes: Vec<u64> = children.iter().map(|&(_, b)| b).collect();
+        let cells = model.node_cells(&bytes);
+        let peak_bytes = model.peak_bytes_of(cells, k);
         (peak_bytes <= budget).then(|| PlannedNode {
-            seconds: model.seconds(children.len(), k, 1),
+            seconds: model.seconds_of(cells, k, 1),
             peak_bytes,
-            children,
+            proof_bytes: model.node_proof_bytes(cells, k),
+            children: children.into_iter().map(|(c, _)| c).collect(),
         })
     };
-    let mut current: Vec<ChildRef> = (0..n).map(ChildRef::Leaf).collect();
+    let mut current: Vec<(ChildRef, u64)> = leaves
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (ChildRef::Leaf(i), l.proof_bytes))
+        .collect();
     let mut levels: Vec<Vec<PlannedNode>> = Vec::new();
-    if n == 1 {
+    if leaves.len() == 1 {
         levels.push(vec![node(current)?]);
         return Some(levels);
     }
     while current.len() > 1 {
         let level = levels.len() + 1;
-        let mut nodes = Vec::new();
+        let mut nodes: Vec<PlannedNode> = Vec::new();
         let mut next = Vec::new();
         for run in current.chunks(fan_in) {
             if run.len() == 1 {
                 next.push(run[0]);
             } else {
-                next.push(ChildRef::Node {
-                    level,
-                    index: nodes.len(),
-                });
-                nodes.push(node(run.to_vec())?);
+                let planned = node(run.to_vec())?;
+                next.push((
+                    ChildRef::Node {
+                        level,
+                        index: nodes.len(),
+                    },
+                    planned.proof_bytes,
+                ));
+                nodes.push(planned);
             }
         }
         levels.push(nodes);

@@ -102,6 +102,7 @@ impl Prover {
                 .map(|(_, kind)| LeafEstimate {
                     seconds: self.costs.loaded_s(*kind, &shapes[kind]),
                     peak_bytes: self.costs.peak_mem(*kind, &shapes[kind]),
+                    proof_bytes: crate::final_proof::leaf_proof_bytes(*kind),
                 })
                 .collect();
             let model = options

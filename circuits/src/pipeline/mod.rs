@@ -223,6 +223,15 @@ pub struct JobOptions {
     pub agg_model: Option<AggCostModel>,
 }
 
+impl JobOptions {
+    /// The budget an executor running this job should admit tasks within: the given one, or,
+    /// for a final proof, [`DEFAULT_AGG_BUDGET`], the budget its tree is planned under.
+    pub fn admission_budget(&self) -> Option<u64> {
+        self.mem_budget
+            .or(self.final_proof.then_some(DEFAULT_AGG_BUDGET))
+    }
+}
+
 impl ProvingJob {
     /// The index of the final proof's root task, when the job aggregates.
     pub fn final_task(&self) -> Option<usize> {
@@ -356,7 +365,17 @@ impl Prover {
         self.warm_keys(target)?;
         let plan_started = Instant::now();
         let workers = executor.workers();
-        let job = self.job_with(target, policy.name(), workers, options)?;
+        // Plan the tree under the budget the executor admits within, so that the nodes the
+        // plan puts side by side are the ones admission lets run side by side.
+        let mut options = options.clone();
+        options.mem_budget = options.mem_budget.or(executor.mem_budget());
+        if options.final_proof && executor.mem_budget().is_none() {
+            log::warn!(
+                "the executor has no memory budget: aggregation nodes of gigabytes may run side \
+                 by side (give the executor `JobOptions::admission_budget`)"
+            );
+        }
+        let job = self.job_with(target, policy.name(), workers, &options)?;
         let plan_s = plan_started.elapsed().as_secs_f64();
         let (lower_bound_s, lower_bound_naive_s) = job.lower_bounds(workers);
 

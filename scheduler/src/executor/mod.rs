@@ -307,6 +307,11 @@ impl Executor {
         self.pools.worker_domain.len()
     }
 
+    /// The memory budget admission keeps to ([`ExecutorConfig::mem_budget`]), if any.
+    pub fn mem_budget(&self) -> Option<u64> {
+        self.mem_budget
+    }
+
     /// The topology the workers were laid out on (after [`ExecutorConfig::threads`]).
     pub fn topology(&self) -> &Topology {
         &self.topology

@@ -1,4 +1,5 @@
-//! The cost model's constants, as measured (see `reports/kzg/aggregation.md`).
+//! The cost model's constants, as measured (see `reports/kzg/aggregation.md` and
+//! `reports/final/`).
 
 use super::AggCostModel;
 
@@ -21,6 +22,9 @@ impl AggCostModel {
         Self {
             cells_base: 342_393.0,
             cells_per_child: 4_606_989.0,
+            cells_per_proof_byte: 0.0,
+            // The measured node's proof: 12 032 bytes over 38 columns.
+            proof_bytes_per_column: 12_032.0 / 38.0,
             secs_base: 0.0,
             secs_per_area: 2.4251e-5,
             bytes_base: 0.0,
@@ -32,34 +36,49 @@ impl AggCostModel {
     }
 }
 
-/// Process peak of the fan-in-4 node at `k = 17` in `reports/final/transfer.md` (2-core AMD EPYC).
-const AMD_FAN_IN_4_K17_PEAK_BYTES: f64 = 10_557_784_064.0;
-/// That node's aggregate task (its key generation included), in seconds, with 2 threads.
-const AMD_FAN_IN_4_K17_SECONDS: f64 = 538.8;
+/// Rows of a column at `k = 17` that hold cells (`2^17 − 9`): the unit the layouts below count in.
+const ROWS_K17: f64 = 131_063.0;
 
 impl AggCostModel {
-    /// The planner's default: [`AggCostModel::measured_xeon_2core`]'s cell counts, refitted to
-    /// the larger node of `reports/final/transfer.md` (`zkpar prove --op transfer --final` on
-    /// the 2-core AMD EPYC: fan-in 4 at `k = 17`, area 144 · 2^17), where the Xeon fit
-    /// under-estimated the peak by a quarter and the budget was exceeded:
+    /// The planner's default, fitted to four node layouts whose children's proof sizes are
+    /// known (`reports/kzg/circuits.md`: signature 6 944 B, account update 1 568 B, storage
+    /// update 1 728 B, event log 1 568 B, balance 992 B), in columns at `k = 17`:
     ///
-    /// - memory: that run's whole-process peak (10.56 GB) over the area, 559 B per cell. This
-    ///   is the larger of the two measured ratios (the Xeon node's key generation peaked at
-    ///   4.79 GB, 494 B per cell) and counts the process's other memory (sub-circuit keys,
-    ///   parameters) against the node, so the estimate errs high: a budget must not be
-    ///   exceeded, and admission only works from estimates;
-    /// - time: that aggregate task's 538.8 s with 2 threads, key generation included (the
-    ///   first node of each shape generates its key, a cost the plan must not leave out).
+    /// | node | children | proof bytes | columns |
+    /// |---|---|---:|---:|
+    /// | transfer (`reports/final/transfer.md`) | signature, 2 account, balance | 11 072 | 187 |
+    /// | erc20, first node (2026-12-04, AMD) | signature, account, storage | 10 240 | 164 |
+    /// | erc20, second node (same run) | storage, event log, balance | 4 288 | 95 |
+    /// | `reports/kzg/aggregation.md` (`k = 18`) | 2 account | 3 136 | 76 (38 at `k = 18`) |
     ///
-    /// With these, a node over 4 children needs 10.6 GB and the default 8 GiB budget admits
-    /// fan-in 3 at most (8.0 GB at `k = 17`).
+    /// A least-squares fit of `columns = base + per_child · n + per_byte · Σ bytes` gives
+    /// 18.56, 9.637 and 0.011558 (each row within 3%), times `2^17 − 9` rows for cells.
+    ///
+    /// - Node proofs: the transfer node's 57 184 bytes over its 187 columns, 305.8 B each.
+    /// - Memory: 481 B per cell of area, the larger of the two measured ratios: the Xeon
+    ///   node's key generation (4.79 GB over 38 · 2^18) and the transfer node's whole process
+    ///   (10.56 GB over 187 · 2^17, 431 B). The aggregate task generates its key when the
+    ///   store lacks it, and key generation peaks above proving, so the estimate must cover it.
+    /// - Time: the transfer node's aggregate task, 538.8 s with 2 threads on the 2-core AMD
+    ///   EPYC, key generation included, over its area (2.198e-5 s per cell).
+    ///
+    /// Nodes over other nodes are not measured: their cost comes from the node proof size
+    /// model, which is one measurement.
     pub fn measured_2core() -> Self {
-        let xeon = Self::measured_xeon_2core();
-        let area = xeon.area(4, 17);
+        let transfer_area = 187.0 * (1u64 << 17) as f64;
+        let xeon_keygen_area = 38.0 * (1u64 << 18) as f64;
         Self {
-            secs_per_area: AMD_FAN_IN_4_K17_SECONDS / area,
-            bytes_per_area: AMD_FAN_IN_4_K17_PEAK_BYTES / area,
-            ..xeon
+            cells_base: 18.558 * ROWS_K17,
+            cells_per_child: 9.6367 * ROWS_K17,
+            cells_per_proof_byte: 0.011_558 * ROWS_K17,
+            proof_bytes_per_column: 57_184.0 / 187.0,
+            secs_base: 0.0,
+            secs_per_area: 538.8 / transfer_area,
+            bytes_base: 0.0,
+            bytes_per_area: (4.79e9 / xeon_keygen_area).max(10_557_784_064.0 / transfer_area),
+            ref_threads: 2,
+            k_range: 17..=21,
+            max_fan_in: 8,
         }
     }
 }

@@ -8,6 +8,8 @@ fn model() -> AggCostModel {
     AggCostModel {
         cells_base: 500_000.0,
         cells_per_child: 1_000_000.0,
+        cells_per_proof_byte: 0.0,
+        proof_bytes_per_column: 300.0,
         secs_base: 1.0,
         secs_per_area: 1e-6,
         bytes_base: 100e6,
@@ -23,6 +25,7 @@ fn leaves(n: usize) -> Vec<LeafEstimate> {
         .map(|i| LeafEstimate {
             seconds: 1.0 + (i % 3) as f64,
             peak_bytes: 50_000_000,
+            proof_bytes: 0,
         })
         .collect()
 }
@@ -184,23 +187,42 @@ fn the_measured_model_reproduces_its_measurement_and_refuses_a_3_gb_budget() {
 }
 
 #[test]
-fn the_default_model_reproduces_the_fan_in_4_node_and_keeps_it_out_of_8_gib() {
+fn the_default_model_reproduces_the_measured_node_layouts() {
     let m = AggCostModel::measured_2core();
-    // reports/final/transfer.md: fan-in 4 at k = 17, 538.8 s with 2 threads, 10.56 GB peak.
-    assert_eq!(m.area(4, 17), 144.0 * (1u64 << 17) as f64);
-    assert!((m.seconds(4, 17, 2) / 538.8 - 1.0).abs() < 1e-9);
-    assert!((m.peak_bytes(4, 17) as f64 / 10.557_784_064e9 - 1.0).abs() < 1e-9);
-    // It estimates more than the Xeon fit everywhere, so no plan it admits was over-admitted.
-    let xeon = AggCostModel::measured_xeon_2core();
-    for fan_in in 2..=8 {
-        for k in 17..=21 {
-            assert!(m.peak_bytes(fan_in, k) > xeon.peak_bytes(fan_in, k));
-        }
+    let (sig, account, storage, event, balance) = (6_944, 1_568, 1_728, 1_568, 992);
+    for (children, columns) in [
+        (vec![sig, account, account, balance], 187.0),
+        (vec![sig, account, storage], 164.0),
+        (vec![storage, event, balance], 95.0),
+    ] {
+        let found = m.columns_of(m.node_cells(&children), 17);
+        assert!(
+            (found / columns - 1.0).abs() < 0.04,
+            "{children:?}: {found} columns"
+        );
     }
-    let budget = 8u64 << 30;
-    let plan = plan_tree(&leaves(4), &m, budget, 2).unwrap();
-    assert!(plan.fan_in <= 3, "fan-in {}", plan.fan_in);
-    assert!(plan.levels.iter().flatten().all(|n| n.peak_bytes <= budget));
+    let transfer = m.node_cells(&[sig, account, account, balance]);
+    assert!((m.seconds_of(transfer, 17, 2) / 538.8 - 1.0).abs() < 0.03);
+    assert!(m.peak_bytes_of(transfer, 17) as f64 >= 10.557e9 * 0.97);
+    // The same cells in fewer, longer columns: a smaller proof, cheaper for the parent.
+    assert!(m.node_proof_bytes(transfer, 21) * 10 < m.node_proof_bytes(transfer, 17));
+}
+
+#[test]
+fn big_proofs_cost_more_to_aggregate() {
+    let m = AggCostModel::measured_2core();
+    let small: Vec<LeafEstimate> = leaves(4);
+    let mut heavy = leaves(4);
+    for leaf in &mut heavy {
+        leaf.proof_bytes = 6_944;
+    }
+    let budget = 16u64 << 30;
+    let cheap = plan_tree(&small, &m, budget, 2).unwrap();
+    let dear = plan_tree(&heavy, &m, budget, 2).unwrap();
+    check_plan(&cheap, 4, budget);
+    check_plan(&dear, 4, budget);
+    assert!(dear.makespan_s > cheap.makespan_s);
+    assert!(dear.root().peak_bytes <= budget && dear.root().proof_bytes > 0);
 }
 
 proptest! {
@@ -217,7 +239,7 @@ proptest! {
         let budget = budget_mb * 1_000_000;
         let leaves: Vec<LeafEstimate> = seconds[..n]
             .iter()
-            .map(|&s| LeafEstimate { seconds: s, peak_bytes: 50_000_000 })
+            .map(|&s| LeafEstimate { seconds: s, peak_bytes: 50_000_000, proof_bytes: 0 })
             .collect();
         match plan_tree(&leaves, &m, budget, threads) {
             Ok(plan) => {
