@@ -15,6 +15,9 @@
 //!   process (seconds per kind); the fingerprint (Blake2b-256 of the pinned verifying key:
 //!   constraint system, fixed-column commitments, permutation) is what bundles carry, so a
 //!   changed circuit can never verify against, or be mistaken for, a stale key.
+//! * Verifying keys are stored there too (`vk/`), for verifiers: [`KeyCache::verifying_key`]
+//!   and [`KeyCache::verifier_params`] let `zkpar verify` check a final proof without
+//!   generating a proving key or reading a whole parameter file (`keys/verifier.rs`).
 
 use crate::any::{AnyCircuit, Params};
 use crate::kind::SubCircuitKind;
@@ -27,6 +30,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+mod verifier;
+pub use verifier::{VerifierKey, VerifierKeySource, SOURCE_ID};
 
 /// A generated key with what verification needs alongside it.
 pub struct CachedKey {
@@ -67,6 +73,8 @@ pub struct KeyCache {
     params_dir: Option<PathBuf>,
     params: Mutex<HashMap<u32, ParamsSlot>>,
     keys: Mutex<HashMap<(SubCircuitKind, usize), Slot>>,
+    verifier_params: Mutex<HashMap<u32, ParamsSlot>>,
+    verifiers: Mutex<HashMap<(SubCircuitKind, usize), verifier::VerifierSlot>>,
 }
 
 impl Default for KeyCache {
@@ -111,6 +119,8 @@ impl KeyCache {
             params_dir: None,
             params: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
+            verifier_params: Mutex::new(HashMap::new()),
+            verifiers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -161,13 +171,15 @@ impl KeyCache {
         let keys = shape.keygen(&params).map_err(|e| error(e.to_string()))?;
         let fingerprint = vk_fingerprint(keys.pk.get_vk());
         self.record_fingerprint(&format!("{kind}/depth{depth}/k{k}"), &fingerprint);
+        let public_input_lens: Vec<usize> = shape.public_inputs().iter().map(Vec::len).collect();
+        self.store_verifying_key(kind, depth, k, &keys, &fingerprint, &public_input_lens);
         Ok(CachedKey {
             kind,
             k,
             params,
             keys,
             fingerprint,
-            public_input_lens: shape.public_inputs().iter().map(Vec::len).collect(),
+            public_input_lens,
             keygen_s: started.elapsed().as_secs_f64(),
         })
     }

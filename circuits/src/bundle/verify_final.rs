@@ -96,14 +96,14 @@ pub fn verify_final(bundle: &Bundle, keys: &KeyCache) -> Result<FinalVerifyRepor
     let depth = header.tree_depth;
     let tree = &fp.tree;
     let params = keys
-        .params(tree.agg_k)
+        .verifier_params(tree.agg_k)
         .map_err(|e| reject(format!("aggregation parameters: {e}")))?;
 
     // Per sub-circuit kind: its key word and verifying-key digest input.
     let mut kinds: BTreeMap<SubCircuitKind, (String, Vec<Fr>, usize)> = BTreeMap::new();
     for (i, (p, h)) in bundle.proofs.iter().zip(&header.subcircuits).enumerate() {
         let key = keys
-            .get(p.kind, depth)
+            .verifying_key(p.kind, depth)
             .map_err(|e| reject(format!("sub-proof {i} ({}): {e}", p.label)))?;
         if key.k != p.k || key.fingerprint != h.vk_fingerprint {
             return Err(reject(format!(
@@ -118,14 +118,19 @@ pub fn verify_final(bundle: &Bundle, keys: &KeyCache) -> Result<FinalVerifyRepor
                 p.label, p.kind, key.public_input_lens
             )));
         }
-        kinds.entry(p.kind).or_insert_with(|| {
-            let vk = key.keys.pk.get_vk();
-            (
-                leaf_key_word(p.kind, depth, key.k, &key.fingerprint),
-                vk_words(&key.params, vk, false),
-                found[0],
-            )
-        });
+        if !kinds.contains_key(&p.kind) {
+            let leaf_params = keys
+                .verifier_params(key.k)
+                .map_err(|e| reject(format!("sub-proof {i} ({}): {e}", p.label)))?;
+            kinds.insert(
+                p.kind,
+                (
+                    leaf_key_word(p.kind, depth, key.k, &key.fingerprint),
+                    vk_words(&leaf_params, &key.vk, false),
+                    found[0],
+                ),
+            );
+        }
     }
 
     let mut generated = 0;
@@ -166,7 +171,7 @@ pub fn verify_final(bundle: &Bundle, keys: &KeyCache) -> Result<FinalVerifyRepor
                 Some(vk) => vk,
                 None => {
                     generated += 1;
-                    generate_node_vk(bundle, keys, &params, &key_id, node)
+                    generate_node_vk(bundle, keys, tree.agg_k, &key_id, node)
                         .map_err(|e| reject(format!("node {}/{j}: {e}", l + 1)))?
                 }
             };
@@ -248,10 +253,14 @@ fn named(e: AggError) -> String {
 fn generate_node_vk(
     bundle: &Bundle,
     keys: &KeyCache,
-    params: &ParamsKZG<Bn256>,
+    agg_k: u32,
     key_id: &str,
     node: &[TreeChild],
 ) -> Result<VerifyingKey<G1Affine>, String> {
+    // Key generation needs every point of the parameters, not the verifier's part.
+    let params = keys
+        .params(agg_k)
+        .map_err(|e| format!("aggregation parameters: {e}"))?;
     let mut children = Vec::with_capacity(node.len());
     for child in node {
         let TreeChild::Leaf(i) = *child else {
@@ -278,25 +287,30 @@ fn generate_node_vk(
         );
     }
     log::info!("node key {key_id} is not in the store: generating it");
-    let (agg_keys, _) = node_keys(params, key_id, &children)?;
+    let (agg_keys, _) = node_keys(&params, key_id, &children)?;
     Ok(agg_keys.pk.get_vk().clone())
 }
 
-/// Loads what [`verify_final`] needs from this build and generates nothing else: the
-/// sub-circuit keys of the bundle's kinds (generated on first use: seconds, set-up) and the
-/// aggregation parameters, so that timing [`verify_final`] afterwards times the verification.
-pub fn verify_final_keys(bundle: &Bundle, keys: &KeyCache) -> Result<(), BundleError> {
+/// Loads what [`verify_final`] needs from this build and generates nothing else: the verifying
+/// keys of the bundle's kinds (from the key store, or generated on first use: seconds, set-up)
+/// and the verifier's part of the parameters, so that timing [`verify_final`] afterwards times
+/// the verification. Returns how many verifying keys came from the store.
+pub fn verify_final_keys(bundle: &Bundle, keys: &KeyCache) -> Result<usize, BundleError> {
     let reject = |msg: String| BundleError::Rejected(msg);
     if let Some(fp) = &bundle.final_proof {
-        keys.params(fp.tree.agg_k)
+        keys.verifier_params(fp.tree.agg_k)
             .map_err(|e| reject(format!("aggregation parameters: {e}")))?;
     }
     let mut kinds: Vec<SubCircuitKind> = bundle.proofs.iter().map(|p| p.kind).collect();
     kinds.sort();
     kinds.dedup();
+    let mut stored = 0;
     for kind in kinds {
-        keys.get(kind, bundle.header.tree_depth)
+        let key = keys
+            .verifying_key(kind, bundle.header.tree_depth)
             .map_err(|e| reject(e.to_string()))?;
+        keys.verifier_params(key.k).map_err(&reject)?;
+        stored += usize::from(key.source == crate::keys::VerifierKeySource::Store);
     }
-    Ok(())
+    Ok(stored)
 }
