@@ -118,18 +118,15 @@ pub fn verify_final(bundle: &Bundle, keys: &KeyCache) -> Result<FinalVerifyRepor
                 p.label, p.kind, key.public_input_lens
             )));
         }
-        if !kinds.contains_key(&p.kind) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = kinds.entry(p.kind) {
             let leaf_params = keys
                 .verifier_params(key.k)
                 .map_err(|e| reject(format!("sub-proof {i} ({}): {e}", p.label)))?;
-            kinds.insert(
-                p.kind,
-                (
-                    leaf_key_word(p.kind, depth, key.k, &key.fingerprint),
-                    vk_words(&leaf_params, &key.vk, false),
-                    found[0],
-                ),
-            );
+            slot.insert((
+                leaf_key_word(p.kind, depth, key.k, &key.fingerprint),
+                vk_words(&leaf_params, &key.vk, false),
+                found[0],
+            ));
         }
     }
 
