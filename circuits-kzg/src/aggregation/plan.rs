@@ -8,7 +8,7 @@
 //! non-native point in the in-circuit MSM, and the proof's size counts its commitments and
 //! evaluations (an ECDSA proof of 6.9 KB costs about three times what a Merkle proof of 1.6 KB
 //! does). A leaf's proof size is known from its kind ([`LeafEstimate::proof_bytes`]); a node's
-//! is modelled as `proof_bytes_per_column · columns`, since each column of a node adds its
+//! is modelled as `proof_bytes_base + proof_bytes_per_column · columns`, since each column of a node adds its
 //! commitments and evaluations to its proof. At aggregation `k` a node's cells fill
 //! `columns = ⌈cells / (2^k − 9)⌉` columns, an *area* of `columns · 2^k` cells, and both
 //! proving time and peak memory are modelled as affine in that area:
@@ -67,6 +67,8 @@ pub struct AggCostModel {
     pub cells_per_child: f64,
     /// Further advice cells per byte of a child's proof.
     pub cells_per_proof_byte: f64,
+    /// Bytes of a node's proof whatever its columns (the quotient, the lookup table, ...).
+    pub proof_bytes_base: f64,
     /// Bytes of a node's proof per column of the node.
     pub proof_bytes_per_column: f64,
     /// Proving seconds, with `ref_threads` threads, independent of the area.
@@ -129,7 +131,8 @@ impl AggCostModel {
 
     /// Bytes of the proof of a node of `cells` at `k`.
     pub fn node_proof_bytes(&self, cells: f64, k: u32) -> u64 {
-        (self.proof_bytes_per_column * self.columns_of(cells, k)).ceil() as u64
+        (self.proof_bytes_base + self.proof_bytes_per_column * self.columns_of(cells, k)).ceil()
+            as u64
     }
 
     /// [`AggCostModel::area_of`] a node over `fan_in` children of unknown proof size.
