@@ -45,7 +45,7 @@ use std::{
 
 use halo2_base::halo2_proofs::{
     halo2curves::{
-        bn256::{Bn256, Fr, G1Affine},
+        bn256::{Bn256, Fr, G1Affine, G2Affine},
         pairing::Engine,
     },
     plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, Circuit, ProvingKey, VerifyingKey},
@@ -227,25 +227,24 @@ pub(crate) fn check_k(k: u32) -> Result<(), ParamsError> {
     }
 }
 
-/// Reads and checks `path` as the parameters for `k`.
-fn read_params_file(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ParamsError> {
+/// Opens `path` as the parameter file for `k` and checks its `k` header and its length; the
+/// file is left just after the header. Also returns the file's length.
+pub(crate) fn open_params_file(path: &Path, k: u32) -> Result<(fs::File, u64), ParamsError> {
     let io_err = |source| ParamsError::Io {
         path: path.to_owned(),
         k,
         source,
     };
-    let corrupt = |reason: String| ParamsError::Corrupt {
-        path: path.to_owned(),
-        k,
-        reason,
-    };
-    let file = fs::File::open(path).map_err(io_err)?;
+    let mut file = fs::File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
-    let mut reader = io::BufReader::new(file);
     let mut header = [0u8; 4];
-    reader
-        .read_exact(&mut header)
-        .map_err(|e| corrupt(format!("cannot read the k header ({e}); {len} bytes")))?;
+    file.read_exact(&mut header).map_err(|e| {
+        corrupt(
+            path,
+            k,
+            format!("cannot read the k header ({e}); {len} bytes"),
+        )
+    })?;
     let found = u32::from_le_bytes(header);
     if found != k {
         return Err(ParamsError::WrongK {
@@ -256,18 +255,50 @@ fn read_params_file(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ParamsError
     }
     let expected = 4 + 2 * (1u64 << k) * G1_BYTES + 2 * G2_BYTES;
     if len != expected {
-        return Err(corrupt(format!("{len} bytes, expected {expected}")));
+        return Err(corrupt(
+            path,
+            k,
+            format!("{len} bytes, expected {expected}"),
+        ));
     }
+    Ok((file, len))
+}
+
+/// [`ParamsError::Corrupt`] for `path` at `k`.
+pub(crate) fn corrupt(path: &Path, k: u32, reason: String) -> ParamsError {
+    ParamsError::Corrupt {
+        path: path.to_owned(),
+        k,
+        reason,
+    }
+}
+
+/// Whether `g[0] = G`, `g[1] = τG` agree with `s_g2 = τ·g2`: `e(g[1], g2) = e(g[0], s_g2)`.
+pub(crate) fn pairing_consistent(
+    g0: &G1Affine,
+    g1: &G1Affine,
+    g2: &G2Affine,
+    s_g2: &G2Affine,
+) -> bool {
+    Bn256::pairing(g1, g2) == Bn256::pairing(g0, s_g2)
+}
+
+/// Reads and checks `path` as the parameters for `k`.
+fn read_params_file(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ParamsError> {
+    let (file, _) = open_params_file(path, k)?;
+    drop(file);
     // Re-read from the start: `read_custom` parses the header itself.
-    let mut reader = io::BufReader::new(fs::File::open(path).map_err(io_err)?);
-    let params = ParamsKZG::<Bn256>::read_custom(&mut reader, SerdeFormat::RawBytes)
-        .map_err(|e| corrupt(format!("unparsable ({e})")))?;
-    // g[0] = G and g[1] = τG must be consistent with s_g2 = τ·g2: e(g[1], g2) = e(g[0], s_g2).
+    let file = fs::File::open(path).map_err(|source| ParamsError::Io {
+        path: path.to_owned(),
+        k,
+        source,
+    })?;
+    let params =
+        ParamsKZG::<Bn256>::read_custom(&mut io::BufReader::new(file), SerdeFormat::RawBytes)
+            .map_err(|e| corrupt(path, k, format!("unparsable ({e})")))?;
     let g = params.get_g();
-    let consistent = g.len() >= 2
-        && Bn256::pairing(&g[1], &params.g2()) == Bn256::pairing(&g[0], &params.s_g2());
-    if !consistent {
-        return Err(corrupt("e(g[1], g2) != e(g[0], s·g2)".into()));
+    if g.len() < 2 || !pairing_consistent(&g[0], &g[1], &params.g2(), &params.s_g2()) {
+        return Err(corrupt(path, k, "e(g[1], g2) != e(g[0], s·g2)".into()));
     }
     Ok(params)
 }

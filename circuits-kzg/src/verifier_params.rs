@@ -18,13 +18,13 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
-use halo2_base::halo2_proofs::halo2curves::pairing::Engine;
 use halo2_base::halo2_proofs::halo2curves::serde::SerdeObject;
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
 
 use crate::params::{
-    check_k, default_params_dir, params_path, test_params_in, ParamsError, G1_BYTES, G2_BYTES,
+    check_k, corrupt, default_params_dir, open_params_file, pairing_consistent, params_path,
+    test_params_in, ParamsError, G1_BYTES, G2_BYTES,
 };
 
 /// The verifier's part of the parameters for `2^k` rows (see the module docs), from
@@ -58,40 +58,19 @@ pub fn load_verifier_params(k: u32, dir: Option<&Path>) -> Result<ParamsKZG<Bn25
 
 /// Reads `k`, `g[0]`, `g[1]`, `g2` and `s·g2` of `path` and checks them.
 pub fn read_verifier_part(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ParamsError> {
-    let io_err = |source| ParamsError::Io {
-        path: path.to_owned(),
-        k,
-        source,
-    };
-    let corrupt = |reason: String| ParamsError::Corrupt {
-        path: path.to_owned(),
-        k,
-        reason,
-    };
-    let mut file = fs::File::open(path).map_err(io_err)?;
-    let len = file.metadata().map_err(io_err)?.len();
-    let expected = 4 + 2 * (1u64 << k) * G1_BYTES + 2 * G2_BYTES;
-    let mut header = [0u8; 4];
-    file.read_exact(&mut header)
-        .map_err(|e| corrupt(format!("cannot read the k header ({e}); {len} bytes")))?;
-    let found = u32::from_le_bytes(header);
-    if found != k {
-        return Err(ParamsError::WrongK {
+    let (mut file, len) = open_params_file(path, k)?;
+    let corrupt = |reason: String| corrupt(path, k, reason);
+    let g0 = read_point::<G1Affine>(&mut file, G1_BYTES, "g[0]").map_err(corrupt)?;
+    let g1 = read_point::<G1Affine>(&mut file, G1_BYTES, "g[1]").map_err(corrupt)?;
+    file.seek(SeekFrom::Start(len - 2 * G2_BYTES))
+        .map_err(|source| ParamsError::Io {
             path: path.to_owned(),
             k,
-            found,
-        });
-    }
-    if len != expected {
-        return Err(corrupt(format!("{len} bytes, expected {expected}")));
-    }
-    let g0 = read_point::<G1Affine>(&mut file, G1_BYTES, "g[0]").map_err(&corrupt)?;
-    let g1 = read_point::<G1Affine>(&mut file, G1_BYTES, "g[1]").map_err(&corrupt)?;
-    file.seek(SeekFrom::Start(len - 2 * G2_BYTES))
-        .map_err(io_err)?;
-    let g2 = read_point::<G2Affine>(&mut file, G2_BYTES, "g2").map_err(&corrupt)?;
-    let s_g2 = read_point::<G2Affine>(&mut file, G2_BYTES, "s·g2").map_err(&corrupt)?;
-    if Bn256::pairing(&g1, &g2) != Bn256::pairing(&g0, &s_g2) {
+            source,
+        })?;
+    let g2 = read_point::<G2Affine>(&mut file, G2_BYTES, "g2").map_err(corrupt)?;
+    let s_g2 = read_point::<G2Affine>(&mut file, G2_BYTES, "s·g2").map_err(corrupt)?;
+    if !pairing_consistent(&g0, &g1, &g2, &s_g2) {
         return Err(corrupt("e(g[1], g2) != e(g[0], s·g2)".into()));
     }
     // `from_parts` is a method; any parameters will do as its receiver, and k = 1 costs nothing.

@@ -16,7 +16,8 @@ use halo2_base::{
         GateChip, GateInstructions,
     },
     halo2_proofs::{
-        halo2curves::bn256::{Bn256, Fr},
+        halo2curves::bn256::{Bn256, Fr, G1Affine},
+        plonk::ProvingKey,
         poly::{
             commitment::{Params, ParamsProver},
             kzg::commitment::ParamsKZG,
@@ -202,18 +203,24 @@ fn toy(mut builder: BaseCircuitBuilder<Fr>, a: u64, b: u64) -> BaseCircuitBuilde
     builder
 }
 
-#[test]
-fn prove_and_verify_roundtrip() {
-    let dir = scratch("prove");
-    let params = test_params_in(SMALL_K, &dir).unwrap();
+/// The toy circuit's proving key and a proof of `3·4 + 3 = 15` under `params`.
+fn toy_proof(params: &ParamsKZG<Bn256>) -> (ProvingKey<G1Affine>, Vec<u8>) {
     let keygen_builder = BaseCircuitBuilder::from_stage(CircuitBuilderStage::Keygen)
         .use_k(SMALL_K as usize)
         .use_instance_columns(1);
     let mut keygen_builder = toy(keygen_builder, 0, 0);
     let config = keygen_builder.calculate_params(Some(9));
-    let pk = keygen(&params, &keygen_builder).unwrap();
+    let pk = keygen(params, &keygen_builder).unwrap();
     let prover = BaseCircuitBuilder::prover(config, keygen_builder.break_points());
-    let proof = prove(&params, &pk, toy(prover, 3, 4), &[vec![Fr::from(15)]]).unwrap();
+    let proof = prove(params, &pk, toy(prover, 3, 4), &[vec![Fr::from(15)]]).unwrap();
+    (pk, proof)
+}
+
+#[test]
+fn prove_and_verify_roundtrip() {
+    let dir = scratch("prove");
+    let params = test_params_in(SMALL_K, &dir).unwrap();
+    let (pk, proof) = toy_proof(&params);
     verify(&params, pk.get_vk(), &proof, &[vec![Fr::from(15)]]).unwrap();
 
     let err = verify(&params, pk.get_vk(), &proof, &[vec![Fr::from(16)]]).unwrap_err();
@@ -245,14 +252,7 @@ fn the_verifier_part_verifies_what_the_full_parameters_verify_and_checks_its_fil
         (params.get_g()[0], params.g2(), params.s_g2())
     );
 
-    let keygen_builder = BaseCircuitBuilder::from_stage(CircuitBuilderStage::Keygen)
-        .use_k(SMALL_K as usize)
-        .use_instance_columns(1);
-    let mut keygen_builder = toy(keygen_builder, 0, 0);
-    let config = keygen_builder.calculate_params(Some(9));
-    let pk = keygen(&params, &keygen_builder).unwrap();
-    let prover = BaseCircuitBuilder::prover(config, keygen_builder.break_points());
-    let proof = prove(&params, &pk, toy(prover, 3, 4), &[vec![Fr::from(15)]]).unwrap();
+    let (pk, proof) = toy_proof(&params);
     verify(&small, pk.get_vk(), &proof, &[vec![Fr::from(15)]]).unwrap();
     let err = verify(&small, pk.get_vk(), &proof, &[vec![Fr::from(16)]]).unwrap_err();
     assert!(matches!(err, ProofError::Verify(_)), "{err:?}");

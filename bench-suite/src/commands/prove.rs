@@ -88,7 +88,8 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
     }
     // The executor admits tasks within the budget the tree was planned under: a plan that
     // assumed 8 GiB while the executor ran its 8 GB nodes side by side would be no plan.
-    let mem_budget = job_options(args).admission_budget();
+    let options = job_options(args);
+    let mem_budget = options.admission_budget();
     let executor = Executor::new(ExecutorConfig {
         topology,
         threads: args.threads.unwrap_or(0),
@@ -107,7 +108,6 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<Outcome> {
     let ops_path = ops.path.clone();
     let prover = Prover::with_keys(ops, costs, keys);
 
-    let options = job_options(args);
     if options.final_proof {
         // Plan the tree before key generation: a budget no tree fits is an input error now,
         // not after minutes of set-up.
