@@ -33,13 +33,16 @@ fn same_file_passes() {
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let table = stdout(&out);
     assert!(
-        table.contains("dag/previous") && table.contains("dag/calibration"),
+        table.contains("dag/previous")
+            && table.contains("dag/rayon")
+            && table.contains("dag/calibration")
+            && table.contains("all operations"),
         "{table}"
     );
     assert_eq!(
         table.matches(" ok").count(),
-        8,
-        "two ratios for each of four ops: {table}"
+        14,
+        "three ratios for each of four ops, two over all of them: {table}"
     );
     assert!(table.contains("gate: pass"));
 }
@@ -89,12 +92,13 @@ fn faster_baseline_makes_a_regression() {
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
 
-/// `sample_results` with `previous` and `dag` both `factor` times slower (the calibration kernel
+/// `sample_results` with every policy `factor` times slower (the calibration kernel
 /// unchanged), as when a circuit gets slower.
 fn both_policies_slower(factor: f64) -> Results {
     let mut slower = sample_results();
     for op in &mut slower.operations {
         op.previous_s *= factor;
+        op.rayon_s *= factor;
         op.dag_s *= factor;
         op.recompute();
     }
@@ -139,8 +143,8 @@ fn calibrated_ratio_is_only_judged_on_the_same_cpu_model() {
     );
     assert_eq!(
         table.matches(" ok").count(),
-        4,
-        "dag/previous judged: {table}"
+        10,
+        "dag/previous and dag/rayon judged, per operation and over all: {table}"
     );
     // A dag slowdown on the other CPU is still caught by dag/previous.
     for op in &mut other_cpu.operations {
@@ -294,7 +298,11 @@ fn calibrated_ratio_has_its_own_limit() {
         ],
     );
     assert_eq!(code(&out), 3, "{}", stdout(&out));
-    assert!(stderr(&out).contains("dag/calibration > +15%"));
+    assert!(
+        stderr(&out).contains("dag/calibration +20.0% (limit +15%)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -422,6 +430,107 @@ fn a_work_baseline_from_another_cpu_model_is_not_judged() {
     assert!(
         stdout(&out).contains("not judged, no baseline counted on this CPU model"),
         "{}",
+        stdout(&out)
+    );
+}
+
+/// `sample_results` with `dag` `factor` times slower in `ops` alone.
+fn dag_slower_in(ops: &[&str], factor: f64) -> Results {
+    let mut results = sample_results();
+    for op in results
+        .operations
+        .iter_mut()
+        .filter(|o| ops.contains(&o.op.as_str()))
+    {
+        op.dag_s *= factor;
+        op.recompute();
+    }
+    results
+}
+
+#[test]
+fn dag_rayon_has_its_own_limit() {
+    // dag 8% slower in transfer and in nothing else.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = write(dir.path(), "baseline.json", &sample_results());
+    let current = write(
+        dir.path(),
+        "current.json",
+        &dag_slower_in(&["transfer"], 1.08),
+    );
+    let loose = [
+        "--max-regression",
+        "30",
+        "--max-calibrated-regression",
+        "30",
+    ];
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &[&loose[..], &["--max-rayon-regression", "10"]].concat(),
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &[&loose[..], &["--max-rayon-regression", "5"]].concat(),
+    );
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("transfer dag/rayon +8.0% (limit +5%)") && !err.contains("erc20"),
+        "{err}"
+    );
+}
+
+#[test]
+fn all_operations_together_catch_what_no_single_operation_shows() {
+    // dag 6% slower everywhere: under every per-operation limit (10%), over the overall one.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = write(dir.path(), "baseline.json", &sample_results());
+    let all = ["transfer", "erc20", "defi", "multicall"];
+    let current = write(dir.path(), "current.json", &dag_slower_in(&all, 1.06));
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &["--max-overall-regression", "4"],
+    );
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("all operations dag/previous +6.0% (limit +4%)")
+            && err.contains("all operations dag/rayon +6.0% (limit +4%)")
+            && !err.contains("transfer"),
+        "{err}"
+    );
+    // One operation 6% slower moves the mean of four by 1.5%: it holds.
+    let current = write(dir.path(), "one.json", &dag_slower_in(&["defi"], 1.06));
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &["--max-overall-regression", "4"],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("+1.5%"), "{}", stdout(&out));
+    // An overall limit looser than the ratio's own is the ratio's own.
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &["--max-regression", "5", "--max-overall-regression", "50"],
+    );
+    assert!(stdout(&out).contains("4 ops"), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| l.contains("  +5%  "))
+            .count(),
+        14,
+        "every row at 5%, the two over all operations too: {}",
         stdout(&out)
     );
 }

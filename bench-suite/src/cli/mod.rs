@@ -459,24 +459,35 @@ pub struct SpreadArgs {
 /// The gate's limits, shared by `zkpar gate` and `zkpar spread`.
 #[derive(Debug, Args)]
 pub struct LimitArgs {
-    /// Largest accepted growth of `dag/previous`, percent (and of `dag/calibration`, unless
-    /// `--max-calibrated-regression` is given).
+    /// Largest accepted growth of `dag/previous` of one operation, percent (and the default of
+    /// every other limit).
     #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
     pub max_regression: f64,
-    /// Largest accepted growth of `dag/calibration`, percent (default: `--max-regression`).
-    /// Each ratio wanders by its own amount on a given machine, so each may need its own limit.
+    /// Largest accepted growth of `dag/rayon` of one operation, percent (default:
+    /// `--max-regression`). Each ratio wanders by its own amount on a given machine, so each
+    /// may need its own limit.
+    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
+    pub max_rayon_regression: Option<f64>,
+    /// Largest accepted growth of `dag/calibration` of one operation, percent (default:
+    /// `--max-regression`).
     #[arg(long, value_name = "PCT", value_parser = parse_pct)]
     pub max_calibrated_regression: Option<f64>,
+    /// Largest accepted growth of `dag/previous` and of `dag/rayon` over all operations
+    /// together (the geometric mean of their changes), percent; a ratio's own limit applies
+    /// where it is tighter (default: `--max-regression`).
+    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
+    pub max_overall_regression: Option<f64>,
 }
 
 impl LimitArgs {
     /// The limits as the gate takes them.
     pub fn thresholds(&self) -> crate::gate::Thresholds {
+        let or_default = |limit: Option<f64>| limit.unwrap_or(self.max_regression);
         crate::gate::Thresholds {
             same_run_pct: self.max_regression,
-            calibrated_pct: self
-                .max_calibrated_regression
-                .unwrap_or(self.max_regression),
+            rayon_pct: or_default(self.max_rayon_regression),
+            calibrated_pct: or_default(self.max_calibrated_regression),
+            overall_pct: or_default(self.max_overall_regression),
         }
     }
 }

@@ -243,10 +243,8 @@ fn wall_time(args: &GateArgs, current_path: &Path) -> anyhow::Result<Outcome> {
         Ok(Outcome::Success)
     } else {
         eprintln!(
-            "error: performance regression (dag/previous > +{}% or dag/calibration > +{}%) in: {}",
-            thresholds.same_run_pct,
-            thresholds.calibrated_pct,
-            regressed.join(", ")
+            "error: performance regression in: {}",
+            report.regressions().join("; ")
         );
         Ok(Outcome::Regressed)
     }
