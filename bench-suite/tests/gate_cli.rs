@@ -534,3 +534,102 @@ fn all_operations_together_catch_what_no_single_operation_shows() {
         stdout(&out)
     );
 }
+
+#[test]
+fn paired_ratios_prefer_baselines_from_the_current_cpu_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = write(dir.path(), "here.json", &with_rounds(0.8));
+    let mut elsewhere = with_rounds(0.6);
+    elsewhere.machine.cpu = "Another CPU".into();
+    let elsewhere = write(dir.path(), "elsewhere.json", &elsewhere);
+    // 0.84 is 5% above this CPU model's 0.8, 20% above the median of both models (0.7).
+    let current = write(dir.path(), "current.json", &with_rounds(0.84));
+    let args = [
+        "gate",
+        "--baseline",
+        here.to_str().unwrap(),
+        elsewhere.to_str().unwrap(),
+        "--current",
+        current.to_str().unwrap(),
+    ];
+    let out = zkpar(&args, dir.path());
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("+5.0%"), "{}", stdout(&out));
+    // On a CPU model no baseline has, every baseline judges the paired ratios.
+    let mut third = with_rounds(0.84);
+    third.machine.cpu = "A third CPU".into();
+    // The same path as before, which `args` names.
+    write(dir.path(), "current.json", &third);
+    let out = zkpar(&args, dir.path());
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 runs"), "{}", stdout(&out));
+}
+
+/// A limits file with a default of `default_pct` everywhere and `cpu_pct` for `cpu`.
+fn limits_file(dir: &Path, cpu: &str, cpu_pct: f64, default_pct: f64) -> PathBuf {
+    let entry = |pct: f64| {
+        serde_json::json!({
+            "dag_previous_pct": pct, "dag_rayon_pct": pct,
+            "dag_calibration_pct": pct, "all_operations_pct": pct, "why": format!("test {pct}"),
+        })
+    };
+    let mut measured = entry(cpu_pct);
+    measured["cpu"] = cpu.into();
+    let json = serde_json::json!({ "default": entry(default_pct), "cpus": [measured] });
+    let path = dir.join("limits.json");
+    std::fs::write(&path, json.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_limits_file_gives_each_cpu_model_its_own_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = write(dir.path(), "baseline.json", &sample_results());
+    let all = ["transfer", "erc20", "defi", "multicall"];
+    let current = write(dir.path(), "current.json", &dag_slower_in(&all, 1.06));
+    let cpu = sample_results().machine.cpu;
+    // This CPU model measured: 5% limits, and a 6% slower dag fails.
+    let limits = limits_file(dir.path(), &cpu, 5.0, 35.0);
+    let with_limits = ["--limits", limits.to_str().unwrap()];
+    let out = gate(dir.path(), &baseline, &current, &with_limits);
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("limits of CPU model `{cpu}`"))
+            && stdout(&out).contains("test 5"),
+        "{}",
+        stdout(&out)
+    );
+    // Another model falls back to the default.
+    let limits = limits_file(dir.path(), "Another CPU", 5.0, 35.0);
+    let out = gate(dir.path(), &baseline, &current, &with_limits);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("the default (no entry for CPU model `{cpu}`)")),
+        "{}",
+        stdout(&out)
+    );
+    // The file or the flags, not both.
+    let out = gate(
+        dir.path(),
+        &baseline,
+        &current,
+        &[&with_limits[..], &["--max-regression", "5"]].concat(),
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    // A malformed file is named with what is wrong.
+    for (text, needle) in [
+        ("{ not json", "not valid JSON"),
+        (
+            r#"{"default": {"dag_previous_pct": -1, "dag_rayon_pct": 1, "dag_calibration_pct": 1, "all_operations_pct": 1, "why": ""}}"#,
+            "default.dag_previous_pct",
+        ),
+        (r#"{"default": {"dag_previous_pct": 1}}"#, "missing field"),
+    ] {
+        std::fs::write(&limits, text).unwrap();
+        let out = gate(dir.path(), &baseline, &current, &with_limits);
+        assert_eq!(code(&out), 2, "{}{}", stdout(&out), stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("limits.json") && err.contains(needle), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

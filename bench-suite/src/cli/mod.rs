@@ -459,6 +459,11 @@ pub struct SpreadArgs {
 /// The gate's limits, shared by `zkpar gate` and `zkpar spread`.
 #[derive(Debug, Args)]
 pub struct LimitArgs {
+    /// A limits file (`reports/baseline/limits.json`): the limits of the current run's CPU
+    /// model, else the file's default. Instead of the `--max-*` flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "max_regression", "max_rayon_regression", "max_calibrated_regression", "max_overall_regression"])]
+    pub limits: Option<PathBuf>,
     /// Largest accepted growth of `dag/previous` of one operation, percent (and the default of
     /// every other limit).
     #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = parse_pct)]
@@ -480,7 +485,25 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
-    /// The limits as the gate takes them.
+    /// The limits for a run on `cpu`, and, when they come from a `--limits` file, a line
+    /// saying which entry and why.
+    pub fn thresholds_for(
+        &self,
+        cpu: &str,
+    ) -> Result<(crate::gate::Thresholds, Option<String>), crate::report::ReportError> {
+        match &self.limits {
+            Some(path) => {
+                let file = crate::gate::LimitsFile::load(path)?;
+                Ok((
+                    file.for_cpu(cpu).thresholds(),
+                    Some(file.describe_choice(cpu)),
+                ))
+            }
+            None => Ok((self.thresholds(), None)),
+        }
+    }
+
+    /// The limits of the `--max-*` flags.
     pub fn thresholds(&self) -> crate::gate::Thresholds {
         let or_default = |limit: Option<f64>| limit.unwrap_or(self.max_regression);
         crate::gate::Thresholds {

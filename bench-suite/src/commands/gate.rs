@@ -215,7 +215,10 @@ fn wall_time(args: &GateArgs, current_path: &Path) -> anyhow::Result<Outcome> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let current = Results::load(current_path).context("reading the current results")?;
-    let thresholds = args.limits.thresholds();
+    let (thresholds, chosen) = args.limits.thresholds_for(&current.machine.cpu)?;
+    if let Some(chosen) = chosen {
+        println!("{chosen}");
+    }
     let runs: Vec<gate::Run<'_>> = args
         .baseline
         .iter()

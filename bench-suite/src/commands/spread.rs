@@ -24,7 +24,11 @@ pub fn run(args: &SpreadArgs) -> anyhow::Result<Outcome> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let spread = Spread::measure(&runs)?;
-    let thresholds = args.limits.thresholds();
+    // The runs of one spread come from one machine: the first names the CPU model.
+    let (thresholds, chosen) = args.limits.thresholds_for(&runs[0].1.machine.cpu)?;
+    if let Some(chosen) = chosen {
+        println!("{chosen}");
+    }
     print!("{}", spread.render(thresholds));
     Ok(Outcome::Success)
 }

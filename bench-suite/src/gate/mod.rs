@@ -25,6 +25,9 @@
 //!    EPYC one took 0.59 s, a ratio proofs do not share). Otherwise the row says why it was not
 //!    judged.
 //!
+//! The paired ratios (1 and 2) are judged against the baselines from the current run's CPU
+//! model when there are any, and against all of them otherwise.
+//!
 //! Each ratio wanders by its own amount on a given machine, so each has its own limit. An
 //! operation regresses when one of its ratios grows by more than that ratio's limit over the
 //! baseline's: `current / baseline - 1 > limit / 100`.
@@ -62,11 +65,13 @@ use std::path::Path;
 use crate::report::results::median;
 use crate::report::{ReportError, Results};
 
+mod limits;
 mod render;
 pub mod schedule;
 mod spread;
 pub mod work;
 
+pub use limits::{Limits, LimitsFile};
 pub use spread::{OpSpread, Spread};
 
 /// The `op` of the rows that judge a ratio over all operations together.
@@ -478,11 +483,25 @@ pub fn compare(
     // The first baseline's operations, in its order; an operation another baseline lacks is
     // judged on the baselines that have it.
     for b in &first.operations {
-        let having: Vec<Run<'_>> = baselines
+        let having_all: Vec<Run<'_>> = baselines
             .iter()
             .copied()
             .filter(|(_, baseline)| baseline.operation(&b.op).is_some())
             .collect();
+        let same_cpu: Vec<Run<'_>> = having_all
+            .iter()
+            .copied()
+            .filter(|(_, baseline)| baseline.machine.cpu == current.machine.cpu)
+            .collect();
+        // The paired ratios are judged against the baselines from the current run's CPU model
+        // when there are any: how well halo2's own threads use a machine (previous) and how
+        // whole proofs share it (rayon, dag) differ between CPU models too, if far less than
+        // the kernel does. A run on a CPU model without baselines is judged against them all.
+        let having = if same_cpu.is_empty() {
+            &having_all
+        } else {
+            &same_cpu
+        };
         let same_run = having
             .iter()
             .map(|&(path, baseline)| same_run_ratio(baseline, &b.op, path))
@@ -519,14 +538,9 @@ pub fn compare(
         // The kernel cancels a machine's speed, not its microarchitecture: how fast Poseidon
         // hashing runs relative to proving differs between CPU models, so dag/calibration is
         // only judged against baselines recorded on the current run's CPU model.
-        let same_cpu: Vec<&Results> = having
-            .iter()
-            .map(|&(_, baseline)| baseline)
-            .filter(|baseline| baseline.machine.cpu == current.machine.cpu)
-            .collect();
         let calibrated: Option<Vec<Ratio>> = same_cpu
             .iter()
-            .map(|baseline| calibrated_ratio(baseline, &b.op))
+            .map(|&(_, baseline)| calibrated_ratio(baseline, &b.op))
             .collect();
         let base = calibrated.and_then(|c| Ratio::pooled(&c));
         rows.push(row(
