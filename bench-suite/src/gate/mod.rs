@@ -291,9 +291,9 @@ impl Ratio {
     }
 }
 
-/// The per-round paired ratio `dag[i] / other[i]` of `op` (its median), or the ratio of the
-/// reported medians when the file has no usable rounds; `other_s` and `other_rounds` are the
-/// `previous` or `rayon` side. `None` when `other_s` is not positive.
+/// The median of the per-round ratios `dag[i] / other[i]` of one operation's `row`, or the
+/// ratio of its reported medians when it has no usable rounds; `other_s` and `other_rounds` are
+/// the `previous` or the `rayon` side. `None` when either median is not positive.
 fn paired_ratio(
     row: &crate::report::results::OperationResult,
     other_s: f64,
